@@ -1,0 +1,561 @@
+"""Generate one C++ file for a model.
+
+The generated functions take the pointer table (``void** _p``) whose slot k holds
+array k of the layout, so one compiled library serves any number of loaded
+models. Each step runs, per batch instance, the synapse groups (propagating the
+events of the previous step) and then the neuron groups, as GeNN does.
+"""
+import math
+
+from ..code import rewrite_code, used_names
+from ..model import BATCH, ELEMENT, SynapseVariable
+from ..spec import CustomUpdateVarAccess, VarAccessMode
+from ..model import SynapseMatrixType
+from .layout import ctype
+
+RNG_CODE = r"""
+// xoshiro256** (Blackman & Vigna); one stream per group and batch instance
+struct _Rng {
+    uint64_t* s;
+    explicit _Rng(uint64_t* state) : s(state) {}
+    static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+    inline uint64_t next() {
+        const uint64_t result = rotl(s[1] * 5, 7) * 9;
+        const uint64_t t = s[1] << 17;
+        s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
+        s[2] ^= t; s[3] = rotl(s[3], 45);
+        return result;
+    }
+    inline uint32_t next_u32() { return (uint32_t)(next() >> 32); }
+    inline double uniform_d() { return (double)(next() >> 11) * 0x1.0p-53; }
+    inline scalar uniform() { return (scalar)uniform_d(); }
+    inline scalar normal() {
+        const double u1 = 1.0 - uniform_d();
+        const double u2 = uniform_d();
+        return (scalar)(std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2));
+    }
+    inline scalar exponential() { return (scalar)(-std::log(1.0 - uniform_d())); }
+};
+"""
+
+RNG_CALLS = {"gennrand": ("_rng.next_u32()", 0), "gennrand_uniform": ("_rng.uniform()", 0),
+             "gennrand_normal": ("_rng.normal()", 0),
+             "gennrand_exponential": ("_rng.exponential()", 0)}
+
+
+def literal(value, type_name, precision):
+    c = ctype(type_name, precision)
+    if c in ("scalar", "float", "double"):
+        v = float(value)
+        if math.isnan(v):
+            return f"(({c})NAN)"
+        if math.isinf(v):
+            return f"(({c}){'-' if v < 0 else ''}INFINITY)"
+        text = repr(v)
+        float_literal = c == "float" or (c == "scalar" and precision == "float")
+        return f"{text}f" if float_literal else text
+    if c == "bool":
+        return "true" if value else "false"
+    return f"(({c}){int(value)})"
+
+
+class Generator:
+    def __init__(self, model, layout):
+        self.m, self.lay = model, layout
+        self.prec = model.precision
+        self.B = model.batch_size
+        self.tags = {}
+        self._used = set()
+        self.pop_rng, self.sg_rng = {}, {}
+
+    # -- helpers ------------------------------------------------------------
+    def a(self, key):
+        self._used.add(key)
+        return self.lay.name(key)
+
+    def user_code(self, snippet, field, code, calls=None):
+        tag = f"{snippet.class_name}.{field}"
+        self.tags[tag] = code
+        body = rewrite_code(code, self.prec, (calls or {}) | RNG_CALLS)
+        return f'#line 1 "{tag}"\n{body}\n//@@GENERATED\n'
+
+    def user_expr(self, snippet, field, code):
+        tag = f"{snippet.class_name}.{field}"
+        self.tags[tag] = code
+        body = rewrite_code(code, self.prec, RNG_CALLS)
+        return f'(\n#line 1 "{tag}"\n{body}\n//@@GENERATED\n)'
+
+    def storage(self, array):
+        """Number of elements along the ELEMENT axis of an array."""
+        if isinstance(array, SynapseVariable):
+            sg = array.group.synapse_group if hasattr(array.group, "is_wu") else array.group
+            return self.syn_storage(sg)
+        return array.num_elements
+
+    def syn_storage(self, sg):
+        if sg.matrix_type == SynapseMatrixType.DENSE:
+            return sg.src.num_neurons * sg.trg.num_neurons
+        return sg.src.num_neurons * self.lay.sparse[sg.name].stride
+
+    @staticmethod
+    def index(dims, n, element):
+        if dims == (BATCH, ELEMENT):
+            return f"(size_t)_b * {n} + {element}"
+        if dims == (ELEMENT,):
+            return element
+        if dims == (BATCH,):
+            return "_b"
+        return "0"
+
+    def bind_var(self, name, array, element, read_only):
+        c = ctype(array.type, self.prec)
+        const = "const " if read_only else ""
+        return (f"{const}{c}& {name} = {self.a(array.key)}"
+                f"[{self.index(array.dims, self.storage(array), element)}];")
+
+    def bind_params(self, group, snippet, params, used, dyn_prefix=""):
+        lines = []
+        dyn = sorted(group.dynamic_params)
+        for name, type_ in snippet.params:
+            if name not in used:
+                continue
+            c = ctype(type_, self.prec)
+            if dyn_prefix + name in dyn:
+                k = dyn.index(dyn_prefix + name)
+                lines.append(f"const {c} {name} = ({c}){self.a(group.name + '._dyn')}[{k}];")
+            else:
+                lines.append(f"const {c} {name} = {literal(params[name], type_, self.prec)};")
+        derived = group.derived_param_values(snippet, params)
+        for name, _, type_ in snippet.derived_params:
+            if name in used:
+                c = ctype(type_, self.prec)
+                lines.append(f"const {c} {name} = {literal(derived[name], type_, self.prec)};")
+        return lines
+
+    def bind_egps(self, egps, used, prefix=""):
+        lines = []
+        for name, egp in egps.items():
+            if name not in used:
+                continue
+            c = ctype(egp.type, self.prec)
+            if egp.is_pointer:
+                lines.append(f"{c}* const {name} = {self.a(egp.key)};")
+            else:
+                lines.append(f"const {c} {name} = {self.a(egp.key)}[0];")
+        return lines
+
+    def bind_vars(self, vars, used, element):
+        return [self.bind_var(v.name, v, element, self._var_read_only(v))
+                for v in vars.values() if v.name in used]
+
+    @staticmethod
+    def _var_read_only(v):
+        return v.access.value.startswith("READ_ONLY")
+
+    def bind_refs(self, refs, used, element):
+        return [self.bind_var(name, target, element, decl.access == VarAccessMode.READ_ONLY)
+                for name, (decl, target) in refs.items() if name in used]
+
+    def function(self, signature, body):
+        decls = []
+        for key in sorted(self._used, key=lambda k: self.lay.by_key[k].index):
+            spec = self.lay.by_key[key]
+            c = ctype(spec.type, self.prec) if spec.type != "double" else "double"
+            decls.append(f"    {c}* const {self.lay.name(key)} = ({c}*)_p[{spec.index}];")
+        self._used = set()
+        return f"{signature} {{\n" + "\n".join(decls) + "\n" + body + "\n}\n"
+
+    # -- neuron update --------------------------------------------------------
+    def neuron_block(self, pop):
+        n, m = pop.num_neurons, pop.model
+        L = [f"{{ // neuron population {pop.name}",
+             f"const unsigned int num_neurons = {n};",
+             f"uint32_t _spkCnt = 0; uint32_t* const _spk = {self.a(pop.name + '._spk')} + (size_t)_b * {n};"]
+        events = [sg for sg in pop.out_syn if sg.wu_model.pre_event_syn_code]
+        for k, sg in enumerate(events):
+            L.append(f"uint32_t _evCnt{k} = 0; uint32_t* const _ev{k} = "
+                     f"{self.a(sg.name + '._ev')} + (size_t)_b * {n};")
+        if pop.spike_recording_enabled:
+            words = (n + 31) // 32
+            L.append(f"uint32_t* const _rec = {self.a(pop.name + '._recSpk')} + "
+                     f"((size_t)_rec_slot * {self.B} + _b) * {words};")
+            L.append(f"std::memset(_rec, 0, {words} * sizeof(uint32_t));")
+        if pop.name in self.pop_rng:
+            L.append(f"_Rng _rng(_rngState + 4 * ((size_t){self.pop_rng[pop.name]} + _b));")
+        L.append(f"for (unsigned int id = 0; id < {n}; id++) {{")
+        L.append("scalar _Isyn = 0;")
+        for name, type_, init in m.additional_input_vars:
+            L.append(f"{ctype(type_, self.prec)} {name} = {literal(init, type_, self.prec)};")
+
+        def target(var, where):
+            if var == "Isyn":
+                return "_Isyn"
+            if var not in [a[0] for a in m.additional_input_vars]:
+                raise ValueError(f"{where} targets '{var}', which is neither 'Isyn' nor an "
+                                 f"additional input variable of population '{pop.name}' "
+                                 f"({', '.join(a[0] for a in m.additional_input_vars) or 'none'})")
+            return var
+
+        for sg in pop.in_syn:
+            ps = sg.ps_model
+            used = used_names(ps.sim_code)
+            tgt = target(sg.post_target_var, f"synapse population '{sg.name}' post_target_var")
+            L.append("{")
+            L.append(f"scalar& inSyn = {self.a(sg.out_post.key)}[(size_t)_b * {n} + id];")
+            L += self.bind_params(sg, ps, sg.ps_params, used, "psm_")
+            L += self.bind_egps({k: v for k, v in sg.psm_extra_global_params.items()}, used)
+            L += self.bind_vars(sg.psm_vars, used, "id")
+            L += self.bind_refs(sg.psm_var_refs, used, "id")
+            if ps.sim_code:
+                L.append(self.user_code(ps, "sim_code", ps.sim_code,
+                                        {"injectCurrent": (f"{tgt} += ({{0}})", 1)}))
+            L.append("}")
+        for sg in pop.out_syn:
+            if self.uses_add_to_pre(sg):
+                tgt = target(sg.pre_target_var, f"synapse population '{sg.name}' pre_target_var")
+                out_pre = self.a(sg.name + "._outPre")
+                L.append(f"{tgt} += {out_pre}[(size_t)_b * {n} + id]; "
+                         f"{out_pre}[(size_t)_b * {n} + id] = 0;")
+        for cs in pop.current_sources:
+            cm = cs.model
+            used = used_names(cm.injection_code)
+            tgt = target(cs.target_var, f"current source '{cs.name}' target_var")
+            L.append("{")
+            L += self.bind_params(cs, cm, cs.params, used)
+            L += self.bind_egps(cs.extra_global_params, used)
+            L += self.bind_vars(cs.vars, used, "id")
+            L += self.bind_refs(cs.var_refs, used, "id")
+            if cm.injection_code:
+                L.append(self.user_code(cm, "injection_code", cm.injection_code,
+                                        {"injectCurrent": (f"{tgt} += ({{0}})", 1)}))
+            L.append("}")
+        used = (used_names(m.sim_code) | used_names(m.threshold_condition_code)
+                | used_names(m.reset_code))
+        L.append("const scalar Isyn = _Isyn; (void)Isyn;")
+        L += self.bind_params(pop, m, pop.params, used)
+        L += self.bind_egps(pop.extra_global_params, used)
+        L += self.bind_vars(pop.vars, used, "id")
+        if m.sim_code:
+            L.append(self.user_code(m, "sim_code", m.sim_code))
+        for sg in pop.out_syn:
+            L += self.wu_neuron_code(sg, "pre", "pre_dynamics_code")
+        for sg in pop.in_syn:
+            L += self.wu_neuron_code(sg, "post", "post_dynamics_code")
+        for k, sg in enumerate(events):
+            wu = sg.wu_model
+            used_e = used_names(wu.pre_event_threshold_condition_code)
+            L.append("{")
+            L += self.wu_pre_bindings(sg, used_e)
+            cond = self.user_expr(wu, "pre_event_threshold_condition_code",
+                                  wu.pre_event_threshold_condition_code)
+            L.append(f"if {cond} {{ _ev{k}[_evCnt{k}++] = id; }}")
+            L.append("}")
+        if m.threshold_condition_code:
+            L.append(f"if {self.user_expr(m, 'threshold_condition_code', m.threshold_condition_code)} {{")
+            L.append("_spk[_spkCnt++] = id;")
+            if pop.spike_recording_enabled:
+                L.append("_rec[id / 32] |= (1u << (id % 32));")
+            if m.reset_code:
+                L.append(self.user_code(m, "reset_code", m.reset_code))
+            for sg in pop.out_syn:
+                L += self.wu_neuron_code(sg, "pre", "pre_spike_code")
+            for sg in pop.in_syn:
+                L += self.wu_neuron_code(sg, "post", "post_spike_code")
+            L.append("}")
+        L.append("}")  # neuron loop
+        L.append(f"{self.a(pop.name + '._spkCnt')}[_b] = _spkCnt;")
+        for k, sg in enumerate(events):
+            L.append(f"{self.a(sg.name + '._evCnt')}[_b] = _evCnt{k};")
+        L.append("}")
+        return "\n".join(L)
+
+    def wu_pre_bindings(self, sg, used):
+        wu = sg.wu_model
+        L = self.bind_params(sg, wu, sg.params, used)
+        L += self.bind_egps(sg.extra_global_params, used)
+        L += self.bind_vars(sg.pre_vars, used, "id")
+        L += self.bind_refs(sg.pre_var_refs, used, "id")
+        for name, value in (("id_pre", "id"), ("num_pre", str(sg.src.num_neurons))):
+            if name in used:
+                L.append(f"const unsigned int {name} = {value};")
+        return L
+
+    def wu_neuron_code(self, sg, side, field):
+        wu = sg.wu_model
+        code = getattr(wu, field)
+        if not code:
+            return []
+        used = used_names(code)
+        if side == "pre":
+            L = ["{"] + self.wu_pre_bindings(sg, used)
+        else:
+            L = ["{"] + self.bind_params(sg, wu, sg.params, used)
+            L += self.bind_egps(sg.extra_global_params, used)
+            L += self.bind_vars(sg.post_vars, used, "id")
+            L += self.bind_refs(sg.post_var_refs, used, "id")
+            for name, value in (("id_post", "id"), ("num_post", str(sg.trg.num_neurons))):
+                if name in used:
+                    L.append(f"const unsigned int {name} = {value};")
+        L.append(self.user_code(wu, field, code))
+        L.append("}")
+        return L
+
+    @staticmethod
+    def uses_add_to_pre(sg):
+        wu = sg.wu_model
+        return any("addToPre" in used_names(c) for c in
+                   (wu.pre_spike_syn_code, wu.pre_event_syn_code, wu.synapse_dynamics_code))
+
+    # -- synapse update -------------------------------------------------------
+    def row_loop(self, sg, body):
+        npost = sg.trg.num_neurons
+        if sg.matrix_type == SynapseMatrixType.DENSE:
+            return (f"for (unsigned int id_post = 0; id_post < {npost}; id_post++) {{\n"
+                    f"const unsigned int id_syn = id_pre * {npost} + id_post; (void)id_syn;\n"
+                    f"{body}\n}}")
+        stride = self.lay.sparse[sg.name].stride
+        return (f"const unsigned int _rl = {self.a(sg.name + '._rowLength')}[id_pre];\n"
+                f"for (unsigned int _j = 0; _j < _rl; _j++) {{\n"
+                f"const unsigned int id_syn = id_pre * {stride} + _j;\n"
+                f"const unsigned int id_post = {self.a(sg.name + '._ind')}[id_syn];\n"
+                f"{body}\n}}")
+
+    def synapse_body(self, sg, field):
+        wu = sg.wu_model
+        code = getattr(wu, field)
+        used = used_names(code)
+        L = self.bind_params(sg, wu, sg.params, used)
+        L += self.bind_egps(sg.extra_global_params, used)
+        L += self.bind_vars(sg.vars, used, "id_syn")
+        L += self.bind_vars(sg.pre_vars, used, "id_pre")
+        L += self.bind_vars(sg.post_vars, used, "id_post")
+        L += self.bind_refs(sg.pre_var_refs, used, "id_pre")
+        L += self.bind_refs(sg.post_var_refs, used, "id_post")
+        L.append(self.user_code(wu, field, code, {
+            "addToPost": ("_outPost[id_post] += ({0})", 1),
+            "addToPre": ("_outPre[id_pre] += ({0})", 1)}))
+        return "\n".join(L)
+
+    def synapse_block(self, sg):
+        wu = sg.wu_model
+        npre, npost = sg.src.num_neurons, sg.trg.num_neurons
+        L = [f"{{ // synapse population {sg.name}",
+             f"const unsigned int num_pre = {npre}, num_post = {npost}; (void)num_pre; (void)num_post;",
+             f"scalar* const _outPost = {self.a(sg.out_post.key)} + (size_t)_b * {npost}; (void)_outPost;"]
+        if self.uses_add_to_pre(sg):
+            L.append(f"scalar* const _outPre = {self.a(sg.name + '._outPre')} + (size_t)_b * {npre};")
+        if sg.name in self.sg_rng:
+            L.append(f"_Rng _rng(_rngState + 4 * ((size_t){self.sg_rng[sg.name]} + _b));")
+        for field, cnt, lst in (("pre_spike_syn_code", f"{sg.src.name}._spkCnt", f"{sg.src.name}._spk"),
+                                ("pre_event_syn_code", f"{sg.name}._evCnt", f"{sg.name}._ev")):
+            if getattr(wu, field):
+                L.append(f"{{ const uint32_t _n = {self.a(cnt)}[_b];")
+                L.append(f"const uint32_t* const _s = {self.a(lst)} + (size_t)_b * {npre};")
+                L.append("for (uint32_t _k = 0; _k < _n; _k++) {")
+                L.append("const unsigned int id_pre = _s[_k];")
+                L.append(self.row_loop(sg, self.synapse_body(sg, field)))
+                L.append("}}")
+        if wu.synapse_dynamics_code:
+            L.append(f"for (unsigned int id_pre = 0; id_pre < {npre}; id_pre++) {{")
+            L.append(self.row_loop(sg, self.synapse_body(sg, "synapse_dynamics_code")))
+            L.append("}")
+        L.append("}")
+        return "\n".join(L)
+
+    # -- custom updates -----------------------------------------------------
+    def custom_update_block(self, cu):
+        m = cu.model
+        used = used_names(m.update_code)
+        nb = self.B if cu.batched else 1
+        L = [f"{{ // custom update {cu.name}", f"const unsigned int _nb = {nb}; (void)_nb;"]
+        reduce_lines, combine = [], []
+        init_targets = []
+        body_bind = self.bind_params(cu, m, cu.params, used)
+        body_bind += self.bind_egps(cu.extra_global_params, used)
+        for n, egp in cu.egp_refs.items():
+            if n in used:
+                c = ctype(egp.type, self.prec)
+                body_bind.append(f"{c}* const {n} = {self.a(egp.key)};" if egp.is_pointer else
+                                 f"const {c} {n} = {self.a(egp.key)}[0];")
+        element = "id_syn" if cu.is_wu else "id"
+        targets = [(v.name, v, v.access.name.endswith("MAX"))
+                   for v in cu.vars.values() if v.access.name.startswith("REDUCE")]
+        targets += [(name, t, decl.access == VarAccessMode.REDUCE_MAX)
+                    for name, (decl, t) in cu.var_refs.items()
+                    if decl.access in (VarAccessMode.REDUCE_SUM, VarAccessMode.REDUCE_MAX)]
+        reduce_names = {name for name, *_ in targets}
+        for name, array, is_max in targets:
+            c = ctype(array.type, self.prec)
+            ident = f"-std::numeric_limits<{c}>::max()" if is_max else f"({c})0"
+            size = self.lay.by_key[array.key].size
+            init_targets.append(f"std::fill({self.a(array.key)}, {self.a(array.key)} + {size}, {ident});")
+            reduce_lines.append(f"{c} {name} = {ident};")
+            tgt = f"{self.a(array.key)}[{self.index(array.dims, self.storage(array), element)}]"
+            combine.append(f"{tgt} = std::max({tgt}, {name});" if is_max else f"{tgt} += {name};")
+        for v in cu.vars.values():
+            if v.name in used and v.name not in reduce_names:
+                ro = v.access in (CustomUpdateVarAccess.READ_ONLY, CustomUpdateVarAccess.READ_ONLY_SHARED,
+                                  CustomUpdateVarAccess.READ_ONLY_SHARED_NEURON)
+                body_bind.append(self.bind_var(v.name, v, element, ro))
+        for name, (decl, t) in cu.var_refs.items():
+            if name in used and name not in reduce_names:
+                body_bind.append(self.bind_var(name, t, element, decl.access == VarAccessMode.READ_ONLY))
+        code = self.user_code(m, "update_code", m.update_code) if m.update_code else ""
+        body = "\n".join(["{", "const unsigned int batch = _b; (void)batch;"] + body_bind
+                         + reduce_lines + [code] + combine + ["}"])
+        L += init_targets
+        if cu.is_wu:
+            sg = cu.synapse_group
+            L.append(f"const unsigned int num_pre = {sg.src.num_neurons}, num_post = "
+                     f"{sg.trg.num_neurons}; (void)num_pre; (void)num_post;")
+            L.append("#pragma omp parallel for num_threads(_nthreads) schedule(static)")
+            L.append(f"for (int _i = 0; _i < {sg.src.num_neurons}; _i++) {{")
+            L.append("const unsigned int id_pre = _i;")
+            L.append(self.row_loop(sg, f"for (unsigned int _b = 0; _b < _nb; _b++) {body}"))
+            L.append("}")
+        else:
+            n = cu.num_elements
+            L.append(f"const unsigned int num_neurons = {n}; (void)num_neurons;")
+            if cu.reductions == BATCH:
+                L.append("#pragma omp parallel for num_threads(_nthreads) schedule(static)")
+                L.append(f"for (int _i = 0; _i < {n}; _i++) {{ const unsigned int id = _i;")
+                L.append(f"for (unsigned int _b = 0; _b < _nb; _b++) {body}")
+                L.append("}")
+            else:
+                L.append("#pragma omp parallel for num_threads(_nthreads) schedule(static)")
+                L.append("for (int _bi = 0; _bi < (int)_nb; _bi++) { const unsigned int _b = _bi;")
+                L.append(f"for (unsigned int id = 0; id < {n}; id++) {body}")
+                L.append("}")
+        L.append("}")
+        return "\n".join(L)
+
+    # -- variable initialisation -------------------------------------------------
+    def init_block(self, var, stream):
+        init = var.init
+        snip = init.snippet
+        used = used_names(snip.var_init_code)
+        c = ctype(var.type, self.prec)
+        nb = self.B if BATCH in var.dims else 1
+        L = ["{", f"_Rng _rng(_rngState + 4 * (size_t){stream});"]
+        L += [f"const {ctype(t, self.prec)} {n} = {literal(init.params[n], t, self.prec)};"
+              for n, t in snip.params if n in used]
+        derived = {}
+        for name, func, type_ in snip.derived_params:
+            derived[name] = float(func(dict(init.params) | derived, self.m.dt))
+            L.append(f"const {ctype(type_, self.prec)} {name} = "
+                     f"{literal(derived[name], type_, self.prec)};")
+        code = self.user_code(snip, "var_init_code", snip.var_init_code)
+        if isinstance(var, SynapseVariable):
+            sg = var.group.synapse_group if hasattr(var.group, "is_wu") else var.group
+            element = "id_syn"
+            inner = (f"{{ const unsigned int batch = _b; (void)batch; {c} value; {code}"
+                     f"{self.a(var.key)}[{self.index(var.dims, self.syn_storage(sg), element)}] = value; }}")
+            L.append(f"const unsigned int num_pre = {sg.src.num_neurons}, num_post = "
+                     f"{sg.trg.num_neurons}; (void)num_pre; (void)num_post;")
+            L.append(f"for (unsigned int _b = 0; _b < {nb}; _b++)")
+            L.append(f"for (unsigned int id_pre = 0; id_pre < {sg.src.num_neurons}; id_pre++) {{")
+            L.append(self.row_loop(sg, inner))
+            L.append("}")
+        else:
+            n = var.num_elements if ELEMENT in var.dims else 1
+            L.append(f"const unsigned int num_neurons = {var.num_elements or 1}; (void)num_neurons;")
+            L.append(f"for (unsigned int _b = 0; _b < {nb}; _b++)")
+            L.append(f"for (unsigned int id = 0; id < {n}; id++) {{ const unsigned int batch = _b; "
+                     f"(void)batch; {c} value; {code}"
+                     f"{self.a(var.key)}[{self.index(var.dims, self.storage(var), 'id')}] = value; }}")
+        L.append("}")
+        return "\n".join(L)
+
+    # -- the whole file -------------------------------------------------------
+    def _assign_rng(self):
+        def uses_rng(*codes):
+            return any(used_names(c) & set(RNG_CALLS) for c in codes)
+        for pop in self.m.neuron_populations.values():
+            codes = [pop.model.sim_code, pop.model.threshold_condition_code, pop.model.reset_code]
+            codes += [sg.ps_model.sim_code for sg in pop.in_syn]
+            codes += [cs.model.injection_code for cs in pop.current_sources]
+            codes += [getattr(sg.wu_model, f) for sg in pop.out_syn
+                      for f in ("pre_dynamics_code", "pre_spike_code", "pre_event_threshold_condition_code")]
+            codes += [getattr(sg.wu_model, f) for sg in pop.in_syn
+                      for f in ("post_dynamics_code", "post_spike_code")]
+            if uses_rng(*codes):
+                self.pop_rng[pop.name] = self.lay.rng(self.B)
+        for sg in self.m.synapse_populations.values():
+            wu = sg.wu_model
+            if uses_rng(wu.pre_spike_syn_code, wu.pre_event_syn_code, wu.synapse_dynamics_code):
+                self.sg_rng[sg.name] = self.lay.rng(self.B)
+
+    def generate(self):
+        m = self.m
+        self._assign_rng()
+        time_c = "float" if m.time_precision == "float" else "double"
+        head = [
+            "#include <cmath>", "#include <cstdint>", "#include <cstring>", "#include <cstddef>",
+            "#include <algorithm>", "#include <limits>", "#include <cstdio>",
+            "using namespace std;",
+            f"typedef {'float' if self.prec == 'float' else 'double'} scalar;",
+            f"typedef {time_c} timepoint;",
+            RNG_CODE,
+        ]
+        dt = literal(m.dt, "double", self.prec)
+        prologue = (f"const timepoint t = (timepoint)_ts * (timepoint){dt}; (void)t;\n"
+                    f"const scalar dt = (scalar){dt}; (void)dt;\n"
+                    f"const unsigned int batch = _b; (void)batch;\n"
+                    f"const unsigned int num_batch = {self.B}; (void)num_batch;\n")
+        body = [self.synapse_block(sg) for sg in m.synapse_populations.values()]
+        body += [self.neuron_block(pop) for pop in m.neuron_populations.values()]
+        funcs = [self.function(
+            "static inline void _step(void** _p, uint64_t* _rngState, const unsigned int _b, "
+            "const uint64_t _ts, const uint32_t _rec_slot)",
+            "(void)_rngState; (void)_rec_slot;\n" + prologue + "\n".join(body))]
+        funcs.append(
+            "extern \"C\" void run(void** _p, uint64_t* _rngState, uint64_t _ts0, uint64_t _n, "
+            "uint32_t _num_rec, int _nthreads) {\n"
+            "#pragma omp parallel for num_threads(_nthreads) schedule(static)\n"
+            f"    for (int _bi = 0; _bi < {self.B}; _bi++) {{\n"
+            "        for (uint64_t _ts = _ts0; _ts < _ts0 + _n; _ts++) {\n"
+            "            _step(_p, _rngState, (unsigned int)_bi, _ts, _num_rec ? (uint32_t)(_ts % _num_rec) : 0);\n"
+            "        }\n    }\n}\n")
+        groups = {}
+        for cu in m.custom_updates.values():
+            groups.setdefault(cu.group_name, []).append(cu)
+        self.custom_update_groups = list(groups)
+        for name, cus in groups.items():
+            cu_prologue = (f"const timepoint t = (timepoint)_ts * (timepoint){dt}; (void)t;\n"
+                           f"const scalar dt = (scalar){dt}; (void)dt;\n"
+                           f"const unsigned int num_batch = {self.B}; (void)num_batch;\n")
+            funcs.append(self.function(
+                f"extern \"C\" void custom_update_{name}(void** _p, uint64_t _ts, int _nthreads)",
+                "(void)_nthreads;\n" + cu_prologue + "\n".join(self.custom_update_block(cu) for cu in cus)))
+        init_blocks = []
+        self.init_streams = 0
+        inits = [v for v in self.init_vars()]
+        base = self.lay.rng(len(inits))
+        for k, var in enumerate(inits):
+            init_blocks.append(self.init_block(var, base + k))
+        funcs.append(self.function("extern \"C\" void initialize(void** _p, uint64_t* _rngState)",
+                                   f"const scalar dt = (scalar){dt}; (void)dt; (void)_rngState;\n"
+                                   + "\n".join(init_blocks)))
+        return self._resolve_lines("\n".join(head + funcs))
+
+    def init_vars(self):
+        from ..spec import VarInit
+        m = self.m
+        groups = (list(m.neuron_populations.values()) + list(m.synapse_populations.values())
+                  + list(m.current_sources.values()) + list(m.custom_updates.values()))
+        for g in groups:
+            for table in ("vars", "pre_vars", "post_vars", "psm_vars"):
+                for v in getattr(g, table, {}).values():
+                    if isinstance(v.init, VarInit):
+                        yield v
+
+    @staticmethod
+    def _resolve_lines(source):
+        """Point the compiler back at the generated file after each user code string."""
+        out = []
+        for line in source.split("\n"):
+            if line == "//@@GENERATED":
+                out.append(f'#line {len(out) + 2} "generated.cc"')
+            else:
+                out.append(line)
+        return "\n".join(out) + "\n"

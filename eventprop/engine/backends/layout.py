@@ -1,0 +1,135 @@
+"""Which arrays a model needs, their sizes, and how code indexes them.
+
+Shared by the code generator and the runtime: the generator refers to array k as
+``_a<k>``, the runtime allocates array k and puts its address in slot k of the
+pointer table every generated function receives.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..model import BATCH, ELEMENT, SynapseMatrixType
+from ..spec import numpy_dtype
+
+CTYPES = {
+    np.float32: "float", np.float64: "double", np.int8: "int8_t", np.uint8: "uint8_t",
+    np.int16: "int16_t", np.uint16: "uint16_t", np.int32: "int32_t", np.uint32: "uint32_t",
+    np.int64: "int64_t", np.uint64: "uint64_t", np.bool_: "bool",
+}
+
+
+def ctype(type_name, precision):
+    base = type_name.rstrip("*").strip()
+    if base == "scalar":
+        return "scalar"
+    return CTYPES[numpy_dtype(base, precision)]
+
+
+@dataclass
+class ArraySpec:
+    index: int
+    key: str
+    type: str          # GeNN type name ('scalar', 'unsigned int', ...)
+    size: object       # int, or None when fixed only at load (EGPs, recording)
+    owner: object = None   # the front-end Array it backs, if any
+
+    def dtype(self, precision):
+        return numpy_dtype(self.type, precision)
+
+
+@dataclass
+class SparseLayout:
+    row_length: np.ndarray
+    stride: int
+    ind: np.ndarray
+    slot: np.ndarray          # storage slot of each connection, in the user's order
+    sorted_slots: np.ndarray  # storage slots in (pre, post) order
+
+
+@dataclass
+class Layout:
+    model: object
+    arrays: list = field(default_factory=list)
+    by_key: dict = field(default_factory=dict)
+    sparse: dict = field(default_factory=dict)
+    rng_streams: int = 0
+
+    def add(self, key, type_name, size, owner=None):
+        spec = ArraySpec(len(self.arrays), key, type_name, size, owner)
+        self.arrays.append(spec)
+        self.by_key[key] = spec
+        return spec
+
+    def name(self, key):
+        return f"_a{self.by_key[key].index}"
+
+    def rng(self, count):
+        start = self.rng_streams
+        self.rng_streams += count
+        return start
+
+
+def array_size(model, dims, num_elements):
+    b = model.batch_size
+    return (b if BATCH in dims else 1) * (num_elements if ELEMENT in dims else 1)
+
+
+def plan(model):
+    """Lay out every array of ``model``."""
+    lay = Layout(model)
+    b = model.batch_size
+    for sg in model.synapse_populations.values():
+        if sg.matrix_type == SynapseMatrixType.SPARSE:
+            row_length, stride, ind, slot = sg._csr()
+            lay.sparse[sg.name] = SparseLayout(row_length, stride, ind, slot, np.sort(slot))
+
+    def storage(sg):
+        if sg.matrix_type == SynapseMatrixType.DENSE:
+            return sg.src.num_neurons * sg.trg.num_neurons
+        return sg.src.num_neurons * lay.sparse[sg.name].stride
+
+    def add_vars(vars, n):
+        for v in vars.values():
+            lay.add(v.key, v.type, array_size(model, v.dims, n), v)
+
+    def add_egps(egps):
+        for e in egps.values():
+            lay.add(e.key, e.type, None, e)
+
+    def add_dynamic(group):
+        lay.add(f"{group.name}._dyn", "double", max(1, len(group.dynamic_params)))
+
+    for pop in model.neuron_populations.values():
+        n = pop.num_neurons
+        add_vars(pop.vars, n)
+        add_egps(pop.extra_global_params)
+        add_dynamic(pop)
+        lay.add(f"{pop.name}._spkCnt", "uint32_t", b)
+        lay.add(f"{pop.name}._spk", "uint32_t", b * n)
+        if pop.spike_recording_enabled:
+            lay.add(f"{pop.name}._recSpk", "uint32_t", None)
+    for sg in model.synapse_populations.values():
+        add_vars(sg.vars, storage(sg))
+        add_vars(sg.pre_vars, sg.src.num_neurons)
+        add_vars(sg.post_vars, sg.trg.num_neurons)
+        add_vars(sg.psm_vars, sg.trg.num_neurons)
+        add_egps(sg.extra_global_params)
+        add_egps(sg.psm_extra_global_params)
+        add_dynamic(sg)
+        lay.add(sg.out_post.key, "scalar", b * sg.trg.num_neurons, sg.out_post)
+        lay.add(f"{sg.name}._outPre", "scalar", b * sg.src.num_neurons)
+        if sg.wu_model.pre_event_syn_code:
+            lay.add(f"{sg.name}._evCnt", "uint32_t", b)
+            lay.add(f"{sg.name}._ev", "uint32_t", b * sg.src.num_neurons)
+        if sg.matrix_type == SynapseMatrixType.SPARSE:
+            lay.add(f"{sg.name}._rowLength", "uint32_t", sg.src.num_neurons)
+            lay.add(f"{sg.name}._ind", "uint32_t", len(lay.sparse[sg.name].ind))
+    for cs in model.current_sources.values():
+        add_vars(cs.vars, cs.pop.num_neurons)
+        add_egps(cs.extra_global_params)
+        add_dynamic(cs)
+    for cu in model.custom_updates.values():
+        add_vars(cu.vars, storage(cu.synapse_group) if cu.is_wu else cu.num_elements)
+        add_egps(cu.extra_global_params)
+        add_dynamic(cu)
+    return lay

@@ -1,0 +1,19 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="eventprop",
+    version="0.1.0",
+    description="Exact event-based gradients (EventProp) for spiking networks on GeNN 5 models",
+    long_description=open("README.md").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.9",
+    packages=find_packages(include=["eventprop", "eventprop.*"]),
+    install_requires=["numpy>=1.22", "scipy>=1.8"],
+    extras_require={
+        "test": ["pytest>=7"],
+        "cuda": ["cupy>=13"],
+        "cluster": ["ray>=2.9"],
+        "bench": ["psutil>=5.9"],
+    },
+    entry_points={"console_scripts": ["eventprop=eventprop.cli:main"]},
+)
