@@ -523,8 +523,9 @@ class CustomUpdate(_Group):
         self.num_elements = owner if not self.is_wu else None
         cu_model.check_update_code(["id_pre", "id_post", "id_syn", "num_pre", "num_post"]
                                    if self.is_wu else ["id", "num_neurons"])
-        self.batched = model.batch_size > 1 and any(
-            BATCH in t.dims for _, t in self.var_refs.values())
+        # As in GeNN, an update has the batch dimension when any variable it
+        # references has it; the batch size itself is fixed only at build()
+        self.batched = any(BATCH in t.dims for _, t in self.var_refs.values())
         dims = (BATCH, ELEMENT) if self.batched else (ELEMENT,)
         size = None if self.is_wu else owner
 
@@ -639,7 +640,7 @@ class GeNNModel:
     def batch_size(self, b):
         if not isinstance(b, numbers.Integral) or b < 1:
             raise ValueError(f"batch_size must be a positive integer, got {b!r}")
-        self._require_empty("batch_size")
+        self._require_unbuilt("setting batch_size")
         self._batch_size = int(b)
 
     @property
@@ -653,10 +654,6 @@ class GeNNModel:
     @property
     def t(self):
         return self._timestep * self.dt
-
-    def _require_empty(self, what):
-        if self.neuron_populations or self.synapse_populations:
-            raise RuntimeError(f"set {what} before adding populations")
 
     def _require_unbuilt(self, what):
         if self._built is not None:

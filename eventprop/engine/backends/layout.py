@@ -108,6 +108,8 @@ def plan(model):
         lay.add(f"{pop.name}._spk", "uint32_t", b * n)
         if pop.spike_recording_enabled:
             lay.add(f"{pop.name}._recSpk", "uint32_t", None)
+        if pop.model.auto_refractory_required:
+            lay.add(f"{pop.name}._prevThreshold", "uint8_t", b * n)
     for sg in model.synapse_populations.values():
         add_vars(sg.vars, storage(sg))
         add_vars(sg.pre_vars, sg.src.num_neurons)
