@@ -77,13 +77,21 @@ def _significant(tokens):
     return [t for t in tokens if t.kind not in ("space", "comment")]
 
 
-def declared_names(tokens):
-    """Names the code declares itself (local variables and loop counters)."""
+def declared_names(tokens, top_level_only=False):
+    """Names the code declares itself (local variables and loop counters); with
+    ``top_level_only``, just those outside any braces, which stay in scope after it."""
     sig = _significant(tokens)
     declared = set()
     in_decl = False
     depth = 0
+    braces = 0
     for i, tok in enumerate(sig):
+        if tok.text == "{":
+            braces += 1
+        elif tok.text == "}":
+            braces -= 1
+        if top_level_only and braces > 0:
+            continue
         if tok.kind == "ident" and tok.text in TYPE_WORDS:
             nxt = sig[i + 1] if i + 1 < len(sig) else None
             while nxt is not None and nxt.text == "*":
@@ -124,10 +132,11 @@ def _written_names(sig):
 
 @dataclass(frozen=True)
 class Name:
-    """One name a code context defines."""
+    """One name a code context defines (``arity``: the argument count of a function)."""
     read_only: bool = False
     function: bool = False
     what: str = "variable"
+    arity: int = 0
 
 
 def check_code(code, names, model, field):
@@ -135,7 +144,10 @@ def check_code(code, names, model, field):
     writes to one that is read-only. ``names`` maps name -> Name."""
     if not code:
         return
-    tokens = tokenize(code)
+    try:
+        tokens = tokenize(code)
+    except CodeError as e:
+        raise CodeError(f"{model}: {field}: {e}") from None
     sig = _significant(tokens)
     local = declared_names(tokens)
     for name in local:
@@ -158,10 +170,25 @@ def check_code(code, names, model, field):
                         f"Names defined here: {', '.join(valid) or '(none)'}")
     for name in _written_names(sig):
         if name in names and names[name].read_only:
-            raise CodeError(f"{model}: {field} writes to '{name}', which is a read-only "
-                            f"{names[name].what} in this context")
+            raise CodeError(f"{model}: {field} writes to '{name}', which is read-only here "
+                            f"({names[name].what})")
         if name in names and names[name].function:
             raise CodeError(f"{model}: {field} assigns to '{name}', which is a function")
+    for i, tok in enumerate(sig):
+        fn = names.get(tok.text) if tok.kind == "ident" else None
+        if fn is None or not fn.function or (i > 0 and sig[i - 1].text in (".", "->")):
+            continue
+        if i + 1 >= len(sig) or sig[i + 1].text != "(":
+            raise CodeError(f"{model}: {field}: '{tok.text}' is a function and must be called, "
+                            f"as in {tok.text}({', '.join(['x'] * fn.arity)})")
+        try:
+            args, _ = _split_call(sig, i + 1)
+        except CodeError as e:
+            raise CodeError(f"{model}: {field}: {e}") from None
+        n_args = 0 if args == [[]] else len(args)
+        if n_args != fn.arity:
+            raise CodeError(f"{model}: {field}: '{tok.text}' takes {fn.arity} argument(s), "
+                            f"got {n_args}")
 
 
 def _convert_number(text, precision):

@@ -202,6 +202,8 @@ class _Group:
             if isinstance(init, VarInit):
                 _check_values(f"init_var({init.snippet.class_name}) for '{self.name}.{v.name}'",
                               init.params, [n for n, _ in init.snippet.params], "parameter")
+                init.snippet.check_init_code(spec.SYNAPSE_INIT_INDEX if cls is SynapseVariable
+                                             else spec.NEURON_INIT_INDEX)
             elif not isinstance(init, (numbers.Number, np.ndarray, list, tuple)):
                 raise TypeError(f"{self.name}: variable '{v.name}' must be initialised with a "
                                 f"number, an array or init_var(...), got {init!r}")
@@ -545,11 +547,15 @@ class CustomUpdate(_Group):
         self.vars = self._make_vars(cu_model.vars, dict(vars), size, cu_dims,
                                     SynapseVariable if self.is_wu else Variable)
         for (r, t) in self.var_refs.values():
-            if (self.batched and BATCH not in t.dims
-                    and r.access in (VarAccessMode.READ_WRITE, VarAccessMode.BROADCAST)):
+            # Writing a lower-dimensional variable from every element or batch
+            # instance would race; GeNN refuses it too
+            if (r.access in (VarAccessMode.READ_WRITE, VarAccessMode.BROADCAST)
+                    and not set(dims) <= set(t.dims)):
+                shared = "the batch" if BATCH in dims and BATCH not in t.dims else "the neurons"
                 raise ValueError(f"custom update '{name}': reference '{r.name}' writes "
-                                 f"'{t.key}', which is shared across the batch, from a batched "
-                                 "update; read it (READ_ONLY) or reduce into it (REDUCE_SUM)")
+                                 f"'{t.key}', which is shared across {shared}, from an update "
+                                 "over each of them; read it (READ_ONLY) or reduce into it "
+                                 "(REDUCE_SUM / REDUCE_MAX)")
         self.egp_refs = {}
         for n, t in cu_model.egp_refs:
             ref = egp_refs[n]
@@ -739,6 +745,7 @@ class GeNNModel:
                              ": load(num_recording_timesteps=N) needs N > 0")
         self.num_recording_timesteps = num_recording_timesteps
         self._loaded = self._backend.load(self, self._built, num_recording_timesteps)
+        self._timestep = 0   # a loaded model starts at step 0, as pygenn's runtime does
 
     def unload(self):
         if self._loaded is not None:

@@ -4,6 +4,7 @@
 declarations and code strings of a model. Every code string is checked here,
 when the model is defined, against the names its context provides.
 """
+import difflib
 import enum
 
 import numpy as np
@@ -166,7 +167,8 @@ _RNG = {f: Name(function=True, what="function") for f in
 
 
 def _fn(*names):
-    return {n: Name(function=True, what="function") for n in names}
+    """One-argument functions such as addToPost(x) and injectCurrent(x)."""
+    return {n: Name(function=True, what="function", arity=1) for n in names}
 
 
 def _ro(names, what):
@@ -231,7 +233,7 @@ class NeuronModel(_ModelBase):
                 [n for n, *_ in self.additional_input_vars])
         names = self.code_names()
         self._check("sim_code", self.sim_code, names)
-        sim_locals = declared_names(tokenize(self.sim_code or ""))
+        sim_locals = declared_names(tokenize(self.sim_code or ""), top_level_only=True)
         shared = names | {n: Name(what="local of sim_code") for n in sim_locals}
         self._check("threshold_condition_code", self.threshold_condition_code, shared)
         self._check("reset_code", self.reset_code, shared)
@@ -406,11 +408,18 @@ class VarInitSnippet(_ModelBase):
         self.derived_params = _parse_derived(derived_params, m)
         self.egps = _parse_egps(extra_global_params, m)
         self.var_init_code = _code(var_init_code, m, "var_init_code")
+        # Checked now with every index name, and again for the variable it initialises
+        self.check_init_code(NEURON_INIT_INDEX + SYNAPSE_INIT_INDEX)
+
+    def check_init_code(self, index_names):
         self._check("var_init_code", self.var_init_code,
                     self._param_names() | _RNG | {"dt": Name(True, what="time step")}
                     | {"value": Name(what="value being initialised")}
-                    | _ro(["id", "num_neurons", "id_pre", "id_post", "num_pre", "num_post",
-                           "batch", "num_batch"], "index"))
+                    | _ro(["batch", "num_batch"] + list(index_names), "index"))
+
+
+NEURON_INIT_INDEX = ["id", "num_neurons"]
+SYNAPSE_INIT_INDEX = ["id_pre", "id_post", "num_pre", "num_post"]
 
 
 class SparseConnectInitSnippet:
@@ -524,8 +533,10 @@ def _builtin(name, registry, kind):
     from . import builtins
     table = getattr(builtins, registry)
     if name not in table:
-        raise ValueError(f"unknown built-in {kind} '{name}'; built-ins are "
-                         f"{', '.join(sorted(table))}")
+        close = difflib.get_close_matches(name, list(table), n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise ValueError(f"unknown built-in {kind} '{name}'.{hint} Built-ins are "
+                         f"{', '.join(sorted(table)) or '(none)'}")
     return table[name]
 
 

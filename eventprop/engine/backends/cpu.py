@@ -226,12 +226,13 @@ class CpuRuntime:
                                  f"{slot.size} synapses")
             view[..., slot] = arr
             return
-        try:
-            view[...] = np.broadcast_to(arr.reshape(arr.shape[:-1] + (-1,)) if arr.ndim else arr,
-                                        view.shape)
-        except ValueError:
-            raise ValueError(f"variable '{var.key}': initial values of shape {arr.shape} do not "
-                             f"fit its shape {view.shape}") from None
+        if arr.size == view.size:
+            view[...] = arr.reshape(view.shape)
+        elif view.ndim == 2 and arr.size == view.shape[1]:
+            view[...] = arr.reshape(1, -1)   # the same values for every batch instance
+        else:
+            raise ValueError(f"variable '{var.key}': {arr.size} initial values do not fit its "
+                             f"shape {view.shape}")
 
     # -- the runtime interface the model calls -------------------------------
     def run(self, timestep, n_steps):

@@ -76,6 +76,7 @@ class Generator:
         self.prec = model.precision
         self.B = model.batch_size
         self.tags = {}
+        self._labels = {}   # id(snippet) -> unique label for compiler messages
         self._used = set()
         self.pop_rng, self.sg_rng = {}, {}
 
@@ -84,15 +85,27 @@ class Generator:
         self._used.add(key)
         return self.lay.name(key)
 
-    def user_code(self, snippet, field, code, calls=None):
-        tag = f"{snippet.class_name}.{field}"
+    def tag(self, snippet, field, code):
+        """The file name compiler errors in this code string will carry: the model's
+        class name, numbered when two different models share one."""
+        label = self._labels.get(id(snippet))
+        if label is None:
+            taken = set(self._labels.values())
+            label, k = snippet.class_name, 2
+            while label in taken:
+                label, k = f"{snippet.class_name}#{k}", k + 1
+            self._labels[id(snippet)] = label
+        tag = f"{label}.{field}"
         self.tags[tag] = code
+        return tag
+
+    def user_code(self, snippet, field, code, calls=None):
+        tag = self.tag(snippet, field, code)
         body = rewrite_code(code, self.prec, (calls or {}) | RNG_CALLS)
         return f"\n#line 1 \"{tag}\"\n{body}\n//@@GENERATED\n"
 
     def user_expr(self, snippet, field, code):
-        tag = f"{snippet.class_name}.{field}"
-        self.tags[tag] = code
+        tag = self.tag(snippet, field, code)
         body = rewrite_code(code, self.prec, RNG_CALLS)
         return f'(\n#line 1 "{tag}"\n{body}\n//@@GENERATED\n)'
 
@@ -561,6 +574,7 @@ class Generator:
             init_blocks.append(self.init_block(var, base + k))
         funcs.append(self.function("extern \"C\" void initialize(void** _p, uint64_t* _rngState)",
                                    f"const scalar dt = (scalar){dt}; (void)dt; (void)_rngState;\n"
+                                   f"const unsigned int num_batch = {self.B}; (void)num_batch;\n"
                                    + "\n".join(init_blocks)))
         return self._resolve_lines("\n".join(head + funcs))
 
