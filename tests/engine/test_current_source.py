@@ -7,8 +7,10 @@ input variable to its declared initial value at the start of each step.
 """
 import numpy as np
 
-from eventprop.engine import (GeNNModel, VarAccessMode, create_current_source_model,
+from eventprop.engine import (VarAccessMode, create_current_source_model,
                               create_neuron_model, create_var_ref)
+
+from helpers import as_batched, make_model, per_batch, rtol
 
 DT = 0.5
 N_STEPS = 25
@@ -40,26 +42,12 @@ INTEGRATOR = create_neuron_model("Integrator", vars=[("V", "scalar"), ("x", "sca
                                  sim_code="x = Isyn; V += dt * Isyn;")
 
 
-def per_batch(values, batch_size):
-    """Initial values given per batch instance, shaped like pygenn's view."""
-    values = np.asarray(values)
-    return values if batch_size > 1 else values[0]
 
 
-def as_batched(view, batch_size):
-    """A float64 (B, n) copy of a duplicated variable's view, for any batch size."""
-    return np.array(view, dtype=np.float64).reshape(batch_size, -1)
 
 
-def rtol(precision):
-    return 1e-5 if precision == "float" else 1e-12
 
 
-def make_model(precision, batch_size, name):
-    model = GeNNModel(precision, name)
-    model.dt = DT
-    model.batch_size = batch_size
-    return model
 
 
 def initial_levels(batch_size):
@@ -69,7 +57,7 @@ def initial_levels(batch_size):
 
 def test_dc_current_source(precision, batch_size):
     amp = 0.75
-    model = make_model(precision, batch_size, "dc")
+    model = make_model(precision, batch_size, "dc", DT)
     pop = model.add_neuron_population("pop", N, PROBE, {}, {"x": 0.0, "V": 0.0})
     model.add_current_source("dc", "DC", pop, {"amp": amp})
     model.build()
@@ -83,7 +71,7 @@ def test_dc_current_source(precision, batch_size):
 
 def test_custom_current_source_params_and_var(precision, batch_size):
     amp, rate = 1.5, 0.5
-    model = make_model(precision, batch_size, "custom_cs")
+    model = make_model(precision, batch_size, "custom_cs", DT)
     pop = model.add_neuron_population("pop", N, PROBE, {}, {"x": 0.0, "V": 0.0})
     level0 = initial_levels(batch_size)
     cs = model.add_current_source("geo", GEOMETRIC, pop, {"amp": amp, "rate": rate},
@@ -106,7 +94,7 @@ def test_current_source_neuron_var_ref(precision, batch_size):
     # I = -g V with V read from the target population: V decays geometrically
     g = 0.2
     V0 = 1.0 + np.arange(batch_size)[:, None] + 0.5 * np.arange(N)[None, :]
-    model = make_model(precision, batch_size, "cs_var_ref")
+    model = make_model(precision, batch_size, "cs_var_ref", DT)
     pop = model.add_neuron_population("pop", N, INTEGRATOR, {},
                                       {"V": per_batch(V0, batch_size), "x": 0.0})
     model.add_current_source("leak", LEAK, pop, {"g": g}, var_refs={"V": create_var_ref(pop, "V")})
@@ -127,7 +115,7 @@ def test_current_source_target_var(precision, batch_size):
     # A DC source aimed at an additional input variable: Isyn stays 0 and the
     # additional input holds amp in every step (it is reset before each step)
     amp = 0.5
-    model = make_model(precision, batch_size, "cs_target")
+    model = make_model(precision, batch_size, "cs_target", DT)
     pop = model.add_neuron_population("pop", N, PROBE_EXTRA, {}, {"x": 0.0, "y": 0.0, "V": 0.0})
     cs = model.add_current_source("dc", "DC", pop, {"amp": amp})
     cs.target_var = "Iextra"
@@ -143,7 +131,7 @@ def test_current_source_target_var(precision, batch_size):
 def test_current_sources_sum(precision, batch_size):
     # Two DC sources and a custom one on the same population add up in Isyn
     amp_a, amp_b, amp, rate = 0.5, -0.125, 2.0, 0.5
-    model = make_model(precision, batch_size, "cs_sum")
+    model = make_model(precision, batch_size, "cs_sum", DT)
     pop = model.add_neuron_population("pop", N, PROBE, {}, {"x": 0.0, "V": 0.0})
     model.add_current_source("dc_a", "DC", pop, {"amp": amp_a})
     model.add_current_source("dc_b", "DC", pop, {"amp": amp_b})

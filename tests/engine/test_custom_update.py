@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.special import softmax
 
-from eventprop.engine import (CustomUpdateVarAccess, GeNNModel, SynapseMatrixType, VarAccess,
+from eventprop.engine import (CustomUpdateVarAccess, GeNNModel, VarAccess,
                               VarAccessMode, create_current_source_model,
                               create_custom_update_model, create_egp_ref,
                               create_neuron_model, create_out_post_var_ref,

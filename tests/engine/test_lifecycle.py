@@ -49,7 +49,7 @@ def life_model(precision, batch_size, seed=123, name="life", record=None):
         "out", N_OUT, leaky, {"tau": 4.0, "thresh": 1.0},
         {"V": init_var("Uniform", {"min": 0.0, "max": 0.5}), "T": -1.0, "C": 0, "Bias": BIAS})
     out.extra_global_params["gainEGP"].set_init_values(GAIN)
-    dense = model.add_synapse_population(
+    model.add_synapse_population(
         "dense", "DENSE", inp, out,
         init_weight_update("StaticPulse", {}, {"g": init_var("Normal", {"mean": 0.3, "sd": 0.2})}),
         init_postsynaptic("ExpCurr", {"tau": 2.0}))
@@ -274,7 +274,6 @@ def shapes_model(precision, batch_size):
                                       {"RW": 0.0, "RO": 0.0, "ROD": 0.0, "ROSN": 0.0})
     post = model.add_neuron_population("post", N_POST, all_access_neuron, {},
                                        {"RW": 0.0, "RO": 0.0, "ROD": 0.0, "ROSN": 0.0})
-    syn_vars = {"PreRW": 0.0, "PreRO": 0.0, "PostRW": 0.0, "PostRO": 0.0}
     dense = model.add_synapse_population(
         "dense", "DENSE", pre, post,
         init_weight_update(all_access_syn, {}, {"RW": 1.0, "RO": 2.0, "Key": 0.0},

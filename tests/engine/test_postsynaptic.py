@@ -8,9 +8,11 @@ previous step into inSyn, then the postsynaptic model injects its current.
 """
 import numpy as np
 
-from eventprop.engine import (GeNNModel, VarAccess, VarAccessMode, create_neuron_model,
+from eventprop.engine import (VarAccess, VarAccessMode, create_neuron_model,
                               create_postsynaptic_model, create_var_ref, init_postsynaptic,
                               init_weight_update)
+
+from helpers import add_spike_source, as_batched, make_model, rtol, steps_of
 
 DT = 0.5
 N_STEPS = 60
@@ -19,26 +21,12 @@ N_STEPS = 60
 PROBE = create_neuron_model("Probe", vars=[("x", "scalar")], sim_code="x = Isyn;")
 
 
-def per_batch(values, batch_size):
-    """Initial values given per batch instance, shaped like pygenn's view."""
-    values = np.asarray(values)
-    return values if batch_size > 1 else values[0]
 
 
-def as_batched(view, batch_size):
-    """A float64 (B, n) copy of a duplicated variable's view, for any batch size."""
-    return np.array(view, dtype=np.float64).reshape(batch_size, -1)
 
 
-def rtol(precision):
-    return 1e-5 if precision == "float" else 1e-12
 
 
-def make_model(precision, batch_size, name):
-    model = GeNNModel(precision, name)
-    model.dt = DT
-    model.batch_size = batch_size
-    return model
 
 
 def random_trains(seed, batch_size, n, prob=0.25):
@@ -49,20 +37,6 @@ def random_trains(seed, batch_size, n, prob=0.25):
     return spikes
 
 
-def add_spike_source(model, name, spikes):
-    """SpikeSourceArray firing as the (N_STEPS, B, n) boolean array ``spikes`` says."""
-    _, B, n = spikes.shape
-    times, start, end = [], np.zeros((B, n), np.uint32), np.zeros((B, n), np.uint32)
-    for b in range(B):
-        for i in range(n):
-            start[b, i] = len(times)
-            times.extend(DT * np.nonzero(spikes[:, b, i])[0])
-            end[b, i] = len(times)
-    pop = model.add_neuron_population(name, n, "SpikeSourceArray", {},
-                                      {"startSpike": per_batch(start, B),
-                                       "endSpike": per_batch(end, B)})
-    pop.extra_global_params["spikeTimes"].set_init_values(np.array(times))
-    return pop
 
 
 def arriving(spikes, W, n):
@@ -73,9 +47,9 @@ def arriving(spikes, W, n):
 def test_exp_curr_decay(precision, batch_size):
     tau = 4.0
     W = np.array([[0.5, 1.0], [1.5, 0.25], [2.0, 0.75]])
-    model = make_model(precision, batch_size, "exp_curr")
+    model = make_model(precision, batch_size, "exp_curr", DT)
     spikes = random_trains(1, batch_size, 3)
-    src = add_spike_source(model, "src", spikes)
+    src = add_spike_source(model, "src", steps_of(spikes), DT)
     post = model.add_neuron_population("post", 2, PROBE, {}, {"x": 0.0})
     syn = model.add_synapse_population("syn", "DENSE", src, post,
                                        init_weight_update("StaticPulse", {}, {"g": W.flatten()}),
@@ -129,9 +103,9 @@ def test_custom_postsynaptic_model_vars_and_neuron_var_refs(precision, batch_siz
     E = np.array([2.0, 3.0, 4.0])
     W = np.array([[0.2, 0.1, 0.3], [0.05, 0.25, 0.15]])
     V0 = np.array([0.1, 0.2, 0.3])      # positive and rising: no cancellation near 0
-    model = make_model(precision, batch_size, "custom_psm")
+    model = make_model(precision, batch_size, "custom_psm", DT)
     spikes = random_trains(2, batch_size, 2, prob=0.3)
-    src = add_spike_source(model, "src", spikes)
+    src = add_spike_source(model, "src", steps_of(spikes), DT)
     post = model.add_neuron_population("post", 3, INTEGRATOR, {"k": k}, {"V": V0, "I": 0.0})
     syn = model.add_synapse_population(
         "syn", "DENSE", src, post, init_weight_update("StaticPulse", {}, {"g": W.flatten()}),
@@ -176,11 +150,11 @@ def test_post_target_var_additional_input(precision, batch_size):
     # Two DeltaCurr inputs, one into Isyn and one into the additional input variable;
     # each must hold exactly this step's input (both are reset every step)
     w_isyn, w_extra = 1.0, 2.0
-    model = make_model(precision, batch_size, "post_target")
+    model = make_model(precision, batch_size, "post_target", DT)
     spikes_a = random_trains(3, batch_size, 1, prob=0.5)
     spikes_b = random_trains(4, batch_size, 1, prob=0.5)
-    src_a = add_spike_source(model, "src_a", spikes_a)
-    src_b = add_spike_source(model, "src_b", spikes_b)
+    src_a = add_spike_source(model, "src_a", steps_of(spikes_a), DT)
+    src_b = add_spike_source(model, "src_b", steps_of(spikes_b), DT)
     post = model.add_neuron_population("post", 1, TWO_INPUTS, {}, {"x": 0.0, "y": 0.0})
     model.add_synapse_population("syn_a", "DENSE", src_a, post,
                                  init_weight_update("StaticPulse", {}, {"g": w_isyn}),
@@ -217,9 +191,9 @@ def test_post_target_var_exp_curr_initial_value(precision, batch_size):
     # ExpCurr into an additional input variable whose declared initial value is 0.25:
     # every step it starts again from 0.25 and receives init * inSyn
     tau, w = 2.0, 1.5
-    model = make_model(precision, batch_size, "post_target_exp")
+    model = make_model(precision, batch_size, "post_target_exp", DT)
     spikes = random_trains(5, batch_size, 1, prob=0.3)
-    src = add_spike_source(model, "src", spikes)
+    src = add_spike_source(model, "src", steps_of(spikes), DT)
     post = model.add_neuron_population("post", 1, BIASED_INPUT, {}, {"x": 0.0, "y": 0.0})
     syn = model.add_synapse_population("syn", "DENSE", src, post,
                                        init_weight_update("StaticPulse", {}, {"g": w}),

@@ -13,10 +13,12 @@ segment of the shared ``spikeTimes`` array), so batch b decodes T - 1 - b.
 """
 import numpy as np
 
-from eventprop.engine import (GeNNModel, VarAccess, VarAccessMode, create_neuron_model,
+from eventprop.engine import (VarAccess, VarAccessMode, create_neuron_model,
                               create_var_init_snippet, create_var_ref,
                               create_weight_update_model, init_postsynaptic, init_var,
                               init_weight_update)
+
+from helpers import add_spike_source, as_batched, make_model, per_batch
 
 N_PRE, N_POST = 16, 4
 DT = 1.0
@@ -89,39 +91,16 @@ PRE_EVENT_PULSE = create_weight_update_model(
 # ---------------------------------------------------------------------------
 # helpers
 
-def per_batch(values, batch_size):
-    """Initial values given per batch instance, shaped like pygenn's view."""
-    values = np.asarray(values)
-    return values if batch_size > 1 else values[0]
 
 
-def make_model(precision, batch_size):
-    model = GeNNModel(precision, "propagation")
-    model.dt = DT
-    model.batch_size = batch_size
-    return model
 
 
-def add_spike_source(model, name, spike_steps):
-    """SpikeSourceArray where neuron i of batch b fires in the steps spike_steps[b][i]."""
-    B, n = len(spike_steps), len(spike_steps[0])
-    times, start, end = [], np.zeros((B, n), np.uint32), np.zeros((B, n), np.uint32)
-    for b in range(B):
-        for i in range(n):
-            start[b, i] = len(times)
-            times.extend(DT * s for s in sorted(spike_steps[b][i]))
-            end[b, i] = len(times)
-    pop = model.add_neuron_population(name, n, "SpikeSourceArray", {},
-                                      {"startSpike": per_batch(start, B),
-                                       "endSpike": per_batch(end, B)})
-    pop.extra_global_params["spikeTimes"].set_init_values(np.array(times))
-    return pop
 
 
 def decoder_source(model, batch_size, name="src"):
     """Source neuron i fires in step i + b in batch b."""
     return add_spike_source(model, name, [[[i + b] for i in range(N_PRE)]
-                                          for b in range(batch_size)])
+                                          for b in range(batch_size)], DT)
 
 
 def tspike(batch_size):
@@ -156,9 +135,6 @@ def expected_bits(timestep, batch_size):
     return ((v[:, None] >> np.arange(N_POST)) & 1).astype(np.float64)
 
 
-def as_batched(view, batch_size):
-    """A (B, n) copy of a duplicated variable's view, for any batch size."""
-    return np.copy(view).reshape(batch_size, -1)
 
 
 def run_decoder(model, posts, batch_size, scale=None):
@@ -182,7 +158,7 @@ def run_decoder(model, posts, batch_size, scale=None):
 # spikes, addToPost
 
 def test_decoder_dense_weight_array(precision, batch_size):
-    model = make_model(precision, batch_size)
+    model = make_model(precision, batch_size, "propagation", DT)
     src = decoder_source(model, batch_size)
     post = model.add_neuron_population("post", N_POST, POST_MODEL, {}, {"x": 0.0})
     model.add_synapse_population("syn", "DENSE", src, post,
@@ -194,7 +170,7 @@ def test_decoder_dense_weight_array(precision, batch_size):
 
 
 def test_decoder_dense_var_init_snippet(precision, batch_size):
-    model = make_model(precision, batch_size)
+    model = make_model(precision, batch_size, "propagation", DT)
     src = decoder_source(model, batch_size)
     post = model.add_neuron_population("post", N_POST, POST_MODEL, {}, {"x": 0.0})
     syn = model.add_synapse_population(
@@ -210,7 +186,7 @@ def test_decoder_dense_var_init_snippet(precision, batch_size):
 def test_decoder_sparse_static_pulse(precision, batch_size):
     # Every pair connected, in a shuffled order, with the weights in the same order:
     # the weights must follow their synapses
-    model = make_model(precision, batch_size)
+    model = make_model(precision, batch_size, "propagation", DT)
     src = decoder_source(model, batch_size)
     post = model.add_neuron_population("post", N_POST, POST_MODEL, {}, {"x": 0.0})
     pre_ind, post_ind, g = decoder_connections(extra_zero=True)
@@ -225,7 +201,7 @@ def test_decoder_sparse_static_pulse(precision, batch_size):
 
 def test_decoder_sparse_constant_weight(precision, batch_size):
     # Only the pairs whose bit is set are connected; the weight is a parameter
-    model = make_model(precision, batch_size)
+    model = make_model(precision, batch_size, "propagation", DT)
     src = decoder_source(model, batch_size)
     post = model.add_neuron_population("post", N_POST, POST_MODEL, {}, {"x": 0.0})
     pre_ind, post_ind, _ = decoder_connections()
@@ -241,7 +217,7 @@ def test_decoder_sparse_constant_weight(precision, batch_size):
 def test_decoder_batch_specific_weights(precision, batch_size):
     # The weights of batch b are (b + 1) times the decoder's; one DENSE and one SPARSE
     # pathway from the same source
-    model = make_model(precision, batch_size)
+    model = make_model(precision, batch_size, "propagation", DT)
     src = decoder_source(model, batch_size)
     scale = np.arange(1, batch_size + 1, dtype=np.float64)
     posts = {}
@@ -271,8 +247,8 @@ def test_decoder_batch_specific_weights(precision, batch_size):
 def test_one_step_latency(precision, batch_size):
     # One spike in step 5 (step 5 + b in batch b) must change Isyn in step 6 + b only
     spike_step, w = 5, 0.75
-    model = make_model(precision, batch_size)
-    src = add_spike_source(model, "src", [[[spike_step + b]] for b in range(batch_size)])
+    model = make_model(precision, batch_size, "propagation", DT)
+    src = add_spike_source(model, "src", [[[spike_step + b]] for b in range(batch_size)], DT)
     src.spike_recording_enabled = True
     post = model.add_neuron_population("post", 1, POST_MODEL, {}, {"x": 0.0})
     model.add_synapse_population("syn", "DENSE", src, post,
@@ -301,7 +277,7 @@ def test_one_step_latency(precision, batch_size):
 def test_decoder_spike_like_events(precision, batch_size):
     # Presynaptic neuron i sets V = 1 in step i (+ b) and never spikes; the event
     # condition reads V through a presynaptic variable reference
-    model = make_model(precision, batch_size)
+    model = make_model(precision, batch_size, "propagation", DT)
     pre = model.add_neuron_population("pre", N_PRE, PRE_EVENT_MODEL, {},
                                       {"x": 0.0, "V": 0.0, "tspike": tspike(batch_size)})
     posts = {}
@@ -385,7 +361,7 @@ def run_pre_decoders(model, pops, batch_size, var="x", zero_var=None):
 
 
 def test_add_to_pre_from_spikes(precision, batch_size):
-    model = make_model(precision, batch_size)
+    model = make_model(precision, batch_size, "propagation", DT)
     pops = add_pre_decoders(model, batch_size, PRE_SPIKE_MODEL, {"x": 0.0}, PRE_PULSE, seed=11)
     model.build()
     model.load()
@@ -393,7 +369,7 @@ def test_add_to_pre_from_spikes(precision, batch_size):
 
 
 def test_add_to_pre_from_spike_like_events(precision, batch_size):
-    model = make_model(precision, batch_size)
+    model = make_model(precision, batch_size, "propagation", DT)
     pops = add_pre_decoders(model, batch_size, PRE_EVENT_MODEL, {"x": 0.0, "V": 0.0},
                             PRE_EVENT_PULSE, seed=12, pre_var_refs={"V": "V"})
     model.build()
@@ -404,7 +380,7 @@ def test_add_to_pre_from_spike_like_events(precision, batch_size):
 def test_add_to_pre_target_var(precision, batch_size):
     # With pre_target_var = "Ipre" the input arrives in the additional input variable
     # (reset to 0 every step) and Isyn stays 0
-    model = make_model(precision, batch_size)
+    model = make_model(precision, batch_size, "propagation", DT)
     pops = add_pre_decoders(model, batch_size, PRE_EXTRA_INPUT_MODEL, {"x": 0.0, "y": 0.0},
                             PRE_PULSE, seed=13, pre_target_var="Ipre")
     model.build()

@@ -6,9 +6,11 @@ in step n sees the neuron variables as they were left by step n - 1.
 """
 import numpy as np
 
-from eventprop.engine import (GeNNModel, VarAccess, VarAccessMode, create_current_source_model,
+from eventprop.engine import (VarAccess, VarAccessMode, create_current_source_model,
                               create_neuron_model, create_var_ref, create_weight_update_model,
                               init_postsynaptic, init_weight_update)
+
+from helpers import add_spike_source, as_batched, make_model, per_batch, rtol, steps_of
 
 DT = 0.5
 N_STEPS = 30
@@ -51,26 +53,12 @@ TAU_PRE, TAU_POST = 3.0, 6.0
 # ---------------------------------------------------------------------------
 # helpers
 
-def per_batch(values, batch_size):
-    """Initial values given per batch instance, shaped like pygenn's view."""
-    values = np.asarray(values)
-    return values if batch_size > 1 else values[0]
 
 
-def as_batched(view, batch_size):
-    """A float64 (B, n) copy of a duplicated variable's view, for any batch size."""
-    return np.array(view, dtype=np.float64).reshape(batch_size, -1)
 
 
-def rtol(precision):
-    return 1e-5 if precision == "float" else 1e-12
 
 
-def make_model(precision, batch_size, name):
-    model = GeNNModel(precision, name)
-    model.dt = DT
-    model.batch_size = batch_size
-    return model
 
 
 def random_trains(seed, batch_size, n, prob=0.3):
@@ -78,20 +66,6 @@ def random_trains(seed, batch_size, n, prob=0.3):
     return np.random.default_rng(seed).random((N_STEPS, batch_size, n)) < prob
 
 
-def add_spike_source(model, name, spikes):
-    """SpikeSourceArray firing as the (steps, B, n) boolean array ``spikes`` says."""
-    _, B, n = spikes.shape
-    times, start, end = [], np.zeros((B, n), np.uint32), np.zeros((B, n), np.uint32)
-    for b in range(B):
-        for i in range(n):
-            start[b, i] = len(times)
-            times.extend(DT * np.nonzero(spikes[:, b, i])[0])
-            end[b, i] = len(times)
-    pop = model.add_neuron_population(name, n, "SpikeSourceArray", {},
-                                      {"startSpike": per_batch(start, B),
-                                       "endSpike": per_batch(end, B)})
-    pop.extra_global_params["spikeTimes"].set_init_values(np.array(times))
-    return pop
 
 
 def random_weights(matrix_type, n_pre, n_post, seed):
@@ -133,7 +107,7 @@ def oscillator_vars(batch_size, n, seed):
 def test_synapse_dynamics_add_to_post(precision, batch_size):
     # x = r @ W in every step, r as left by the previous step
     n_pre, n_post = 6, 3
-    model = make_model(precision, batch_size, "dyn_post")
+    model = make_model(precision, batch_size, "dyn_post", DT)
     pre = model.add_neuron_population("pre", n_pre, OSCILLATOR, {},
                                       oscillator_vars(batch_size, n_pre, 1))
     pathways = {}
@@ -157,7 +131,7 @@ def test_synapse_dynamics_add_to_post(precision, batch_size):
 def test_synapse_dynamics_add_to_pre(precision, batch_size):
     # Presynaptic input y = W @ r_post in every step, r_post as left by the previous step
     n_pre, n_post = 6, 3
-    model = make_model(precision, batch_size, "dyn_pre")
+    model = make_model(precision, batch_size, "dyn_pre", DT)
     post = model.add_neuron_population("post", n_post, OSCILLATOR, {},
                                        oscillator_vars(batch_size, n_post, 2))
     pathways = {}
@@ -184,11 +158,11 @@ def test_synapse_dynamics_add_to_pre(precision, batch_size):
 def test_wu_pre_post_traces(precision, batch_size):
     # Each step: trace *= decay (dynamics code), then += jump if the neuron spiked
     n_pre, n_post = 5, 3
-    model = make_model(precision, batch_size, "traces")
+    model = make_model(precision, batch_size, "traces", DT)
     pre_spikes = random_trains(1, batch_size, n_pre)
     post_spikes = random_trains(2, batch_size, n_post, prob=0.2)
-    src = add_spike_source(model, "pre", pre_spikes)
-    trg = add_spike_source(model, "post", post_spikes)
+    src = add_spike_source(model, "pre", steps_of(pre_spikes), DT)
+    trg = add_spike_source(model, "post", steps_of(post_spikes), DT)
     tpre0 = 0.1 * (1 + np.arange(batch_size)[:, None] + np.arange(n_pre)[None, :])
     tpost0 = 0.2 * (1 + np.arange(batch_size)[:, None] * np.arange(n_post)[None, :])
     syn = model.add_synapse_population(
@@ -218,9 +192,9 @@ def test_wu_pre_var_in_pre_spike_syn_code(precision, batch_size):
     # A spike of step n - 1 delivers g * tpre to Isyn in step n, with tpre as it was left
     # by step n - 1 (including that spike's own increment)
     n_pre, n_post = 5, 3
-    model = make_model(precision, batch_size, "trace_weights")
+    model = make_model(precision, batch_size, "trace_weights", DT)
     spikes = random_trains(3, batch_size, n_pre)
-    src = add_spike_source(model, "pre", spikes)
+    src = add_spike_source(model, "pre", steps_of(spikes), DT)
     pathways = {}
     for k, matrix_type in enumerate(MATRIX_TYPES):
         W, pre_ind, post_ind, g = random_weights(matrix_type, n_pre, n_post, 30 + k)
@@ -261,11 +235,11 @@ def build_mixed_model(precision, batch_size):
     """Spike sources, LIF neurons with noise, ExpCurr and trace synapses, spike
     recording and continuous synapse dynamics."""
     n_src, n_lif, n_probe, steps = 8, 6, 3, 40
-    model = make_model(precision, batch_size, "run_vs_step")
+    model = make_model(precision, batch_size, "run_vs_step", DT)
     model.seed = 1234
     rng = np.random.default_rng(5)
     spikes = rng.random((steps, batch_size, n_src)) < 0.3
-    src = add_spike_source(model, "src", spikes)
+    src = add_spike_source(model, "src", steps_of(spikes), DT)
     lif = model.add_neuron_population(
         "lif", n_lif, "LIF", LIF_PARAMS,
         {"V": per_batch(rng.uniform(0.0, 1.0, (batch_size, n_lif)), batch_size),

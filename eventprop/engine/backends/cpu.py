@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..model import BATCH, ELEMENT, SynapseVariable
+from ..model import SynapseVariable
 from ..spec import VarInit
 from .cpu_codegen import Generator
 from .layout import plan
