@@ -17,6 +17,12 @@ def per_batch(values, batch_size):
     return values if batch_size > 1 else values[0]
 
 
+def with_batch_axis(values, batch_size):
+    """Values shaped like a duplicated variable's view, with the batch axis kept at B == 1."""
+    values = np.asarray(values)
+    return values[np.newaxis] if batch_size == 1 else values
+
+
 def as_batched(view, batch_size):
     """A float64 (B, n) copy of a duplicated variable's view, for any batch size."""
     return np.array(view, dtype=np.float64).reshape(batch_size, -1)

@@ -8,13 +8,15 @@ import numpy as np
 import pytest
 from scipy.special import softmax
 
-from eventprop.engine import (CustomUpdateVarAccess, GeNNModel, VarAccess,
+from eventprop.engine import (CustomUpdateVarAccess, VarAccess,
                               VarAccessMode, create_current_source_model,
                               create_custom_update_model, create_egp_ref,
                               create_neuron_model, create_out_post_var_ref,
                               create_postsynaptic_model, create_var_ref,
                               create_weight_update_model, create_wu_var_ref,
                               init_postsynaptic, init_weight_update)
+
+from helpers import make_model, with_batch_axis
 
 DT = 1.0
 
@@ -51,17 +53,8 @@ set_value = create_custom_update_model(
     "SetValue", params=["value"], var_refs=[("X", "scalar")], update_code="X = value;")
 
 
-def make_model(precision, batch_size, name):
-    model = GeNNModel(precision, name)
-    model.dt = DT
-    model.batch_size = batch_size
-    return model
 
 
-def batched(arr, batch_size):
-    """View values as (batch, ...) whatever the batch size."""
-    arr = np.asarray(arr)
-    return arr[np.newaxis] if batch_size == 1 else arr
 
 
 def rng_values(shape, dtype, seed):
@@ -86,7 +79,7 @@ def dtype_of(precision):
 # Resets through variable references
 
 def test_reset_neuron_var_through_var_ref(precision, batch_size):
-    model = make_model(precision, batch_size, "cu_reset_neuron")
+    model = make_model(precision, batch_size, "cu_reset_neuron", DT)
     n = 6
     pop = model.add_neuron_population("pop", n, counter_neuron, {}, {"V": 0.0})
     model.add_custom_update("reset", "Reset", set_value, {"value": -3.5}, {},
@@ -97,18 +90,18 @@ def test_reset_neuron_var_through_var_ref(precision, batch_size):
     inc = 1.0 + np.arange(n)[None, :] + 100.0 * np.arange(batch_size)[:, None]
     for _ in range(3):
         model.step_time()
-    np.testing.assert_array_equal(batched(pop.vars["V"].view, batch_size), 3 * inc)
+    np.testing.assert_array_equal(with_batch_axis(pop.vars["V"].view, batch_size), 3 * inc)
 
     model.custom_update("Reset")
-    np.testing.assert_array_equal(batched(pop.vars["V"].view, batch_size),
+    np.testing.assert_array_equal(with_batch_axis(pop.vars["V"].view, batch_size),
                                   np.full((batch_size, n), -3.5))
 
     model.step_time()
-    np.testing.assert_array_equal(batched(pop.vars["V"].view, batch_size), -3.5 + inc)
+    np.testing.assert_array_equal(with_batch_axis(pop.vars["V"].view, batch_size), -3.5 + inc)
 
 
 def test_reset_current_source_var_through_var_ref(precision, batch_size):
-    model = make_model(precision, batch_size, "cu_reset_cs")
+    model = make_model(precision, batch_size, "cu_reset_cs", DT)
     n = 4
     integrator = create_neuron_model("Integrator", vars=[("V", "scalar")], sim_code="V += Isyn;")
     ramp = create_current_source_model(
@@ -125,23 +118,23 @@ def test_reset_current_source_var_through_var_ref(precision, batch_size):
     for _ in range(3):
         model.step_time()
     # A = 3 * slope; V = slope * (1 + 2 + 3)
-    np.testing.assert_array_equal(batched(cs.vars["A"].view, batch_size), 3 * slope)
-    np.testing.assert_array_equal(batched(pop.vars["V"].view, batch_size), 6 * slope)
+    np.testing.assert_array_equal(with_batch_axis(cs.vars["A"].view, batch_size), 3 * slope)
+    np.testing.assert_array_equal(with_batch_axis(pop.vars["V"].view, batch_size), 6 * slope)
 
     model.custom_update("Reset")
-    np.testing.assert_array_equal(batched(cs.vars["A"].view, batch_size), 0.0 * slope)
-    np.testing.assert_array_equal(batched(pop.vars["V"].view, batch_size), 6 * slope)
+    np.testing.assert_array_equal(with_batch_axis(cs.vars["A"].view, batch_size), 0.0 * slope)
+    np.testing.assert_array_equal(with_batch_axis(pop.vars["V"].view, batch_size), 6 * slope)
 
     model.step_time()
     model.step_time()
     # The ramp restarts from zero: V += slope, then V += 2 * slope
-    np.testing.assert_array_equal(batched(cs.vars["A"].view, batch_size), 2 * slope)
-    np.testing.assert_array_equal(batched(pop.vars["V"].view, batch_size), 9 * slope)
+    np.testing.assert_array_equal(with_batch_axis(cs.vars["A"].view, batch_size), 2 * slope)
+    np.testing.assert_array_equal(with_batch_axis(pop.vars["V"].view, batch_size), 9 * slope)
 
 
 @pytest.mark.parametrize("matrix_type", ["DENSE", "SPARSE"])
 def test_reset_synapse_var_through_wu_var_ref(precision, batch_size, matrix_type):
-    model = make_model(precision, batch_size, "cu_reset_syn")
+    model = make_model(precision, batch_size, "cu_reset_syn", DT)
     n_pre, n_post = 3, 4
     pre = model.add_neuron_population("pre", n_pre, state_neuron, {}, {"X": 0.0})
     post = model.add_neuron_population("post", n_post, state_neuron, {}, {"X": 0.0})
@@ -165,17 +158,17 @@ def test_reset_synapse_var_through_wu_var_ref(precision, batch_size, matrix_type
     inc = (1.0 + pre_s * 10.0 + post_s)[None, :] + 1000.0 * np.arange(batch_size)[:, None]
     for _ in range(2):
         model.step_time()
-    np.testing.assert_array_equal(batched(sg.vars["w"].values, batch_size), 2 * inc)
+    np.testing.assert_array_equal(with_batch_axis(sg.vars["w"].values, batch_size), 2 * inc)
 
     model.custom_update("Reset")
-    np.testing.assert_array_equal(batched(sg.vars["w"].values, batch_size),
+    np.testing.assert_array_equal(with_batch_axis(sg.vars["w"].values, batch_size),
                                   np.full(inc.shape, 7.0))
     model.step_time()
-    np.testing.assert_array_equal(batched(sg.vars["w"].values, batch_size), 7.0 + inc)
+    np.testing.assert_array_equal(with_batch_axis(sg.vars["w"].values, batch_size), 7.0 + inc)
 
 
 def test_reset_out_post_through_out_post_var_ref(precision, batch_size):
-    model = make_model(precision, batch_size, "cu_reset_outpost")
+    model = make_model(precision, batch_size, "cu_reset_outpost", DT)
     n_pre, n_post = 3, 4
     pre = model.add_neuron_population("pre", n_pre, firing_neuron)
     post = model.add_neuron_population("post", n_post, state_neuron, {}, {"X": 0.0})
@@ -222,7 +215,7 @@ gradient_reduce = create_custom_update_model(
 
 def test_batch_reduction_of_neuron_var(precision, batch_size):
     dtype = dtype_of(precision)
-    model = make_model(precision, batch_size, "cu_batch_reduce_neuron")
+    model = make_model(precision, batch_size, "cu_batch_reduce_neuron", DT)
     n = 37
     pop = model.add_neuron_population("pop", n, state_neuron, {}, {"X": 0.0})
     cu = model.add_custom_update("reduce", "Reduce", gradient_reduce, {},
@@ -256,7 +249,7 @@ def test_batch_reduction_of_neuron_var(precision, batch_size):
 @pytest.mark.parametrize("matrix_type", ["DENSE", "SPARSE"])
 def test_batch_reduction_of_synapse_var(precision, batch_size, matrix_type):
     dtype = dtype_of(precision)
-    model = make_model(precision, batch_size, "cu_batch_reduce_syn")
+    model = make_model(precision, batch_size, "cu_batch_reduce_syn", DT)
     n_pre, n_post = 5, 7
     pre = model.add_neuron_population("pre", n_pre, state_neuron, {}, {"X": 0.0})
     post = model.add_neuron_population("post", n_post, state_neuron, {}, {"X": 0.0})
@@ -297,7 +290,7 @@ def test_batch_reduction_of_synapse_var(precision, batch_size, matrix_type):
 @pytest.mark.parametrize("mode", ["REDUCE_SUM", "REDUCE_MAX"])
 def test_reduction_var_ref_into_read_only_neuron_var(precision, batch_size, mode):
     dtype = dtype_of(precision)
-    model = make_model(precision, batch_size, "cu_reduce_ref")
+    model = make_model(precision, batch_size, "cu_reduce_ref", DT)
     n = 9
     neuron = create_neuron_model(
         "TwoVars", vars=[("X", "scalar"), ("S", "scalar", VarAccess.READ_ONLY)])
@@ -318,14 +311,14 @@ def test_reduction_var_ref_into_read_only_neuron_var(precision, batch_size, mode
     expected = seq_sum(x, dtype) if mode == "REDUCE_SUM" else x.max(axis=0)
     # The reduction replaces the old value of S (1000) rather than adding to it
     np.testing.assert_array_equal(pop.vars["S"].view, expected)
-    np.testing.assert_array_equal(batched(pop.vars["X"].view, batch_size), x)
+    np.testing.assert_array_equal(with_batch_axis(pop.vars["X"].view, batch_size), x)
 
 
 def test_batched_update_cannot_write_shared_var_through_read_write_ref(precision, batch_size):
     # As in GeNN, an update referencing a duplicated variable has the batch
     # dimension whatever the batch size, and a READ_WRITE reference to a variable
     # without it (READ_ONLY here) is refused
-    model = make_model(precision, batch_size, "cu_bad_ref")
+    model = make_model(precision, batch_size, "cu_bad_ref", DT)
     neuron = create_neuron_model(
         "TwoVars", vars=[("X", "scalar"), ("S", "scalar", VarAccess.READ_ONLY)])
     copy = create_custom_update_model(
@@ -341,7 +334,7 @@ def test_neuron_reduction_through_var_ref(precision, batch_size):
     # REDUCE_SUM / REDUCE_MAX references into READ_ONLY_SHARED_NEURON variables
     # reduce over the neurons of each batch
     dtype = dtype_of(precision)
-    model = make_model(precision, batch_size, "cu_neuron_reduce_ref")
+    model = make_model(precision, batch_size, "cu_neuron_reduce_ref", DT)
     n = 13
     neuron = create_neuron_model(
         "WithTotals", vars=[("X", "scalar"),
@@ -364,9 +357,9 @@ def test_neuron_reduction_through_var_ref(precision, batch_size):
     x = rng_values((batch_size, n), dtype, 9)
     pop.vars["X"].view[:] = x.reshape(pop.vars["X"].view.shape)
     model.custom_update("Reduce")
-    np.testing.assert_array_equal(batched(pop.vars["Total"].view, batch_size)[:, 0],
+    np.testing.assert_array_equal(with_batch_axis(pop.vars["Total"].view, batch_size)[:, 0],
                                   seq_sum(x.T, dtype))
-    np.testing.assert_array_equal(batched(pop.vars["Largest"].view, batch_size)[:, 0],
+    np.testing.assert_array_equal(with_batch_axis(pop.vars["Largest"].view, batch_size)[:, 0],
                                   x.max(axis=1))
 
 
@@ -395,7 +388,7 @@ softmax_norm = create_custom_update_model(
 
 def test_softmax_with_neuron_reductions(precision, batch_size):
     dtype = dtype_of(precision)
-    model = make_model(precision, batch_size, "cu_softmax")
+    model = make_model(precision, batch_size, "cu_softmax", DT)
     n = 11
     neuron = create_neuron_model("XY", vars=[("X", "scalar"), ("Y", "scalar")])
     pop = model.add_neuron_population("pop", n, neuron, {}, {"X": 0.0, "Y": 0.0})
@@ -424,13 +417,13 @@ def test_softmax_with_neuron_reductions(precision, batch_size):
     pop.vars["Y"].pull_from_device()
 
     x64 = x.astype(np.float64)
-    np.testing.assert_array_equal(batched(cu_max.vars["MaxX"].view, batch_size)[:, 0],
+    np.testing.assert_array_equal(with_batch_axis(cu_max.vars["MaxX"].view, batch_size)[:, 0],
                                   x.max(axis=1))
     rtol = 1e-5 if precision == "float" else 1e-12
-    np.testing.assert_allclose(batched(cu_sum.vars["SumExp"].view, batch_size)[:, 0],
+    np.testing.assert_allclose(with_batch_axis(cu_sum.vars["SumExp"].view, batch_size)[:, 0],
                                np.exp(x64 - x64.max(axis=1, keepdims=True)).sum(axis=1),
                                rtol=rtol)
-    np.testing.assert_allclose(batched(pop.vars["Y"].view, batch_size),
+    np.testing.assert_allclose(with_batch_axis(pop.vars["Y"].view, batch_size),
                                softmax(x64, axis=1), rtol=rtol)
 
 
@@ -438,7 +431,7 @@ def test_softmax_with_neuron_reductions(precision, batch_size):
 # Custom update variables referenced by other custom updates
 
 def test_custom_update_var_referenced_by_custom_update(precision, batch_size):
-    model = make_model(precision, batch_size, "cu_ref_cu")
+    model = make_model(precision, batch_size, "cu_ref_cu", DT)
     n = 5
     accumulate = create_custom_update_model(
         "Accumulate", vars=[("Acc", "scalar")],
@@ -462,13 +455,13 @@ def test_custom_update_var_referenced_by_custom_update(precision, batch_size):
     model.custom_update("Accumulate")
     model.custom_update("Accumulate")
     model.custom_update("CopyBack")
-    np.testing.assert_array_equal(batched(acc.vars["Acc"].view, batch_size), 0.5 + 2 * x)
-    np.testing.assert_array_equal(batched(pop.vars["Y"].view, batch_size), 2.0 * (0.5 + 2 * x))
+    np.testing.assert_array_equal(with_batch_axis(acc.vars["Acc"].view, batch_size), 0.5 + 2 * x)
+    np.testing.assert_array_equal(with_batch_axis(pop.vars["Y"].view, batch_size), 2.0 * (0.5 + 2 * x))
 
 
 def test_unbatched_optimiser_writes_read_only_synapse_var(precision, batch_size):
     dtype = dtype_of(precision)
-    model = make_model(precision, batch_size, "cu_optimiser")
+    model = make_model(precision, batch_size, "cu_optimiser", DT)
     n_pre, n_post = 4, 6
     pre = model.add_neuron_population("pre", n_pre, state_neuron, {}, {"X": 0.0})
     post = model.add_neuron_population("post", n_post, state_neuron, {}, {"X": 0.0})
@@ -510,7 +503,7 @@ def test_unbatched_optimiser_writes_read_only_synapse_var(precision, batch_size)
 # EGP references and time
 
 def test_egp_reference_in_custom_update(precision, batch_size):
-    model = make_model(precision, batch_size, "cu_egp_ref")
+    model = make_model(precision, batch_size, "cu_egp_ref", DT)
     n = 6
     neuron = create_neuron_model("WithEGP", vars=[("X", "scalar")],
                                  extra_global_params=[("table", "scalar*")])
@@ -526,7 +519,7 @@ def test_egp_reference_in_custom_update(precision, batch_size):
     model.load()
 
     model.custom_update("Load")
-    np.testing.assert_array_equal(batched(pop.vars["X"].view, batch_size),
+    np.testing.assert_array_equal(with_batch_axis(pop.vars["X"].view, batch_size),
                                   table.reshape(batch_size, n))
 
     # The reference sees changes to the referenced EGP
@@ -534,12 +527,12 @@ def test_egp_reference_in_custom_update(precision, batch_size):
     egp.view[:] = -table
     egp.push_to_device()
     model.custom_update("Load")
-    np.testing.assert_array_equal(batched(pop.vars["X"].view, batch_size),
+    np.testing.assert_array_equal(with_batch_axis(pop.vars["X"].view, batch_size),
                                   -table.reshape(batch_size, n))
 
 
 def test_time_in_custom_update(precision, batch_size):
-    model = make_model(precision, batch_size, "cu_time")
+    model = make_model(precision, batch_size, "cu_time", DT)
     model.dt = 0.25
     n = 3
     stamp = create_custom_update_model("Stamp", var_refs=[("X", "scalar")], update_code="X = t;")

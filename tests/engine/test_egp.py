@@ -2,7 +2,9 @@
 import numpy as np
 import pytest
 
-from eventprop.engine import GeNNModel, create_neuron_model
+from eventprop.engine import create_neuron_model
+
+from helpers import make_model, with_batch_axis
 
 N = 7
 
@@ -15,19 +17,12 @@ offset_neuron = create_neuron_model(
     sim_code="V += offset;")
 
 
-def make_model(precision, batch_size, name):
-    model = GeNNModel(precision, name)
-    model.batch_size = batch_size
-    return model
 
 
-def per_batch(arr, batch_size):
-    arr = np.asarray(arr)
-    return arr[np.newaxis] if batch_size == 1 else arr
 
 
 def test_pointer_egp_indexed_by_batch_and_id(precision, batch_size):
-    model = make_model(precision, batch_size, "egp_pointer")
+    model = make_model(precision, batch_size, "egp_pointer", 0.5)
     pop = model.add_neuron_population("pop", N, drive_neuron, {}, {"V": 0.0})
     d0 = (np.arange(batch_size * N) + 1.0) * 0.25            # distinct per batch and id
     pop.extra_global_params["drive"].set_init_values(d0)
@@ -40,7 +35,7 @@ def test_pointer_egp_indexed_by_batch_and_id(precision, batch_size):
 
     model.step_time()
     model.step_time()
-    np.testing.assert_array_equal(per_batch(pop.vars["V"].view, batch_size),
+    np.testing.assert_array_equal(with_batch_axis(pop.vars["V"].view, batch_size),
                                   2 * d0.reshape(batch_size, N))
 
     # Change the EGP between steps: the next step uses the new values
@@ -48,7 +43,7 @@ def test_pointer_egp_indexed_by_batch_and_id(precision, batch_size):
     egp.view[:] = d1
     egp.push_to_device()
     model.step_time()
-    np.testing.assert_array_equal(per_batch(pop.vars["V"].view, batch_size),
+    np.testing.assert_array_equal(with_batch_axis(pop.vars["V"].view, batch_size),
                                   (2 * d0 + d1).reshape(batch_size, N))
 
     # Writing one element only affects that batch and neuron
@@ -57,12 +52,12 @@ def test_pointer_egp_indexed_by_batch_and_id(precision, batch_size):
     model.step_time()
     d2 = d1.copy()
     d2[-1] = 100.0
-    np.testing.assert_array_equal(per_batch(pop.vars["V"].view, batch_size),
+    np.testing.assert_array_equal(with_batch_axis(pop.vars["V"].view, batch_size),
                                   (2 * d0 + d1 + d2).reshape(batch_size, N))
 
 
 def test_scalar_egp(precision, batch_size):
-    model = make_model(precision, batch_size, "egp_scalar")
+    model = make_model(precision, batch_size, "egp_scalar", 0.5)
     pop = model.add_neuron_population("pop", N, offset_neuron, {}, {"V": 1.0})
     pop.extra_global_params["offset"].set_init_values(2.5)
     model.build()
@@ -81,7 +76,7 @@ def test_scalar_egp(precision, batch_size):
 
 
 def test_scalar_egp_takes_one_value(precision, batch_size):
-    model = make_model(precision, batch_size, "egp_scalar_bad")
+    model = make_model(precision, batch_size, "egp_scalar_bad", 0.5)
     pop = model.add_neuron_population("pop", N, offset_neuron, {}, {"V": 1.0})
     with pytest.raises(ValueError):
         pop.extra_global_params["offset"].set_init_values([1.0, 2.0])

@@ -13,6 +13,8 @@ from scipy import stats
 from eventprop.engine import (GeNNModel, create_neuron_model, create_weight_update_model,
                               init_postsynaptic, init_var, init_weight_update)
 
+from helpers import with_batch_axis
+
 N_NEURONS = 3000
 N_PRE, N_POST = 50, 60
 P_MIN = 0.001     # KS p-value below which a sample is rejected
@@ -53,9 +55,6 @@ def rng_model(precision, batch_size, seed, name="rng_model"):
     return model, pop, sg
 
 
-def per_batch(arr, batch_size):
-    arr = np.asarray(arr, dtype=np.float64)
-    return arr[np.newaxis] if batch_size == 1 else arr
 
 
 def snapshot(model, pop, sg, steps=2):
@@ -76,7 +75,7 @@ def test_sim_code_draws_ks(precision, batch_size, var, dist):
     model, pop, _ = rng_model(precision, batch_size, seed=1234)
     for step in range(3):
         model.step_time()
-        samples = per_batch(pop.vars[var].view, batch_size)
+        samples = with_batch_axis(np.asarray(pop.vars[var].view, dtype=np.float64), batch_size)
         for b in range(batch_size):
             assert stats.kstest(samples[b], dist.cdf).pvalue > P_MIN, (step, b)
     if var == "U":
@@ -86,7 +85,7 @@ def test_sim_code_draws_ks(precision, batch_size, var, dist):
 @pytest.mark.parametrize("snippet", list(INITS))
 def test_init_var_neuron_ks(precision, batch_size, snippet):
     _, pop, _ = rng_model(precision, batch_size, seed=1234)
-    samples = per_batch(pop.vars[snippet].view, batch_size)
+    samples = with_batch_axis(np.asarray(pop.vars[snippet].view, dtype=np.float64), batch_size)
     dist = INITS[snippet][1]
     lo, hi = dist.support()
     assert samples.min() >= lo and samples.max() <= hi
@@ -97,7 +96,7 @@ def test_init_var_neuron_ks(precision, batch_size, snippet):
 @pytest.mark.parametrize("snippet", list(INITS))
 def test_init_var_dense_synapse_ks(precision, batch_size, snippet):
     _, _, sg = rng_model(precision, batch_size, seed=1234)
-    samples = per_batch(sg.vars[snippet].view, batch_size)
+    samples = with_batch_axis(np.asarray(sg.vars[snippet].view, dtype=np.float64), batch_size)
     assert samples.shape == (batch_size, N_PRE * N_POST)
     dist = INITS[snippet][1]
     lo, hi = dist.support()

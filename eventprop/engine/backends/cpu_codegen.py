@@ -221,18 +221,13 @@ class Generator:
             return var
 
         for sg in pop.in_syn:
-            ps = sg.ps_model
-            used = used_names(ps.sim_code)
-            tgt = target(sg.post_target_var, f"synapse population '{sg.name}' post_target_var")
             L.append("{")
             L.append(f"scalar& inSyn = {self.a(sg.out_post.key)}[(size_t)_b * {n} + id];")
-            L += self.bind_params(sg, ps, sg.ps_params, used, "psm_")
-            L += self.bind_egps({k: v for k, v in sg.psm_extra_global_params.items()}, used)
-            L += self.bind_vars(sg.psm_vars, used, "id")
-            L += self.bind_refs(sg.psm_var_refs, used, "id")
-            if ps.sim_code:
-                L.append(self.user_code(ps, "sim_code", ps.sim_code,
-                                        {"injectCurrent": (f"{tgt} += ({{0}})", 1)}))
+            L += self.input_code(sg, sg.ps_model, "sim_code", sg.ps_params,
+                                 sg.psm_extra_global_params, sg.psm_vars, sg.psm_var_refs,
+                                 target(sg.post_target_var,
+                                        f"synapse population '{sg.name}' post_target_var"),
+                                 "psm_")
             L.append("}")
         for sg in pop.out_syn:
             if self.uses_add_to_pre(sg):
@@ -241,17 +236,10 @@ class Generator:
                 L.append(f"{tgt} += {out_pre}[(size_t)_b * {n} + id]; "
                          f"{out_pre}[(size_t)_b * {n} + id] = 0;")
         for cs in pop.current_sources:
-            cm = cs.model
-            used = used_names(cm.injection_code)
-            tgt = target(cs.target_var, f"current source '{cs.name}' target_var")
             L.append("{")
-            L += self.bind_params(cs, cm, cs.params, used)
-            L += self.bind_egps(cs.extra_global_params, used)
-            L += self.bind_vars(cs.vars, used, "id")
-            L += self.bind_refs(cs.var_refs, used, "id")
-            if cm.injection_code:
-                L.append(self.user_code(cm, "injection_code", cm.injection_code,
-                                        {"injectCurrent": (f"{tgt} += ({{0}})", 1)}))
+            L += self.input_code(cs, cs.model, "injection_code", cs.params,
+                                 cs.extra_global_params, cs.vars, cs.var_refs,
+                                 target(cs.target_var, f"current source '{cs.name}' target_var"))
             L.append("}")
         used = (used_names(m.sim_code) | used_names(m.threshold_condition_code)
                 | used_names(m.reset_code))
@@ -299,6 +287,21 @@ class Generator:
             L.append(f"{self.a(sg.name + '._evCnt')}[_b] = _evCnt{k};")
         L.append("}")
         return "\n".join(L)
+
+    def input_code(self, group, snippet, field, params, egps, vars, refs, target, dyn_prefix=""):
+        """A postsynaptic model's or current source's code for neuron ``id``, its
+        ``injectCurrent`` adding to ``target``."""
+        code = getattr(snippet, field)
+        if not code:
+            return []
+        used = used_names(code)
+        L = self.bind_params(group, snippet, params, used, dyn_prefix)
+        L += self.bind_egps(egps, used)
+        L += self.bind_vars(vars, used, "id")
+        L += self.bind_refs(refs, used, "id")
+        L.append(self.user_code(snippet, field, code,
+                                {"injectCurrent": (f"{target} += ({{0}})", 1)}))
+        return L
 
     def wu_pre_bindings(self, sg, used):
         wu = sg.wu_model
