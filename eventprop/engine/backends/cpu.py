@@ -17,8 +17,10 @@ from ..spec import VarInit
 from .cpu_codegen import Generator
 from .layout import plan
 
+# -ffp-contract=off keeps results independent of FMA availability; no math errno
+# and no FP traps (never enabled) let branches in model code be if-converted
 FLAGS = ["-O3", "-march=native", "-fopenmp", "-shared", "-fPIC", "-std=c++17",
-         "-ffp-contract=off", "-fno-math-errno", "-w"]
+         "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math", "-w"]
 
 
 class CompileError(RuntimeError):

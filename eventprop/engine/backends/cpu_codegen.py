@@ -7,11 +7,11 @@ events of the previous step) and then the neuron groups, as GeNN does.
 """
 import math
 
-from ..code import rewrite_code, used_names
+from ..code import declared_names, rewrite_code, tokenize, used_names
 from ..model import BATCH, ELEMENT, SynapseVariable
 from ..spec import CustomUpdateVarAccess, VarAccessMode
 from ..model import SynapseMatrixType
-from .layout import ctype
+from .layout import ctype, fire_stride
 
 FTZ_CODE = r"""
 #if defined(__SSE2__)
@@ -185,7 +185,9 @@ class Generator:
         for key in sorted(self._used, key=lambda k: self.lay.by_key[k].index):
             spec = self.lay.by_key[key]
             c = ctype(spec.type, self.prec) if spec.type != "double" else "double"
-            decls.append(f"    {c}* const {self.lay.name(key)} = ({c}*)_p[{spec.index}];")
+            # Every array has exactly one pointer per function (all accesses derive
+            # from it), so __restrict__ holds and lets the compiler vectorise
+            decls.append(f"    {c}* __restrict__ const {self.lay.name(key)} = ({c}*)_p[{spec.index}];")
         self._used = set()
         return f"{signature} {{\n" + "\n".join(decls) + "\n" + body + "\n}\n"
 
@@ -253,40 +255,94 @@ class Generator:
             L += self.wu_neuron_code(sg, "pre", "pre_dynamics_code")
         for sg in pop.in_syn:
             L += self.wu_neuron_code(sg, "post", "post_dynamics_code")
-        for k, sg in enumerate(events):
-            wu = sg.wu_model
-            used_e = used_names(wu.pre_event_threshold_condition_code)
-            L.append("{")
-            L += self.wu_pre_bindings(sg, used_e)
-            cond = self.user_expr(wu, "pre_event_threshold_condition_code",
-                                  wu.pre_event_threshold_condition_code)
-            L.append(f"if {cond} {{ _ev{k}[_evCnt{k}++] = id; }}")
-            L.append("}")
+        fire = None
         if m.threshold_condition_code:
-            cond = self.user_expr(m, "threshold_condition_code", m.threshold_condition_code)
+            fire = self.user_expr(m, "threshold_condition_code", m.threshold_condition_code)
             if m.auto_refractory_required:
                 # Spike only where the condition turns from false to true
                 prev = f"{self.a(pop.name + '._prevThreshold')}[(size_t)_b * {n} + id]"
-                L.append(f"const bool _thr = {cond}; const bool _fire = _thr && !{prev}; "
+                L.append(f"const bool _thr = {fire}; const bool _fire = _thr && !{prev}; "
                          f"{prev} = _thr;")
-                cond = "(_fire)"
-            L.append(f"if {cond} {{")
-            L.append("_spk[_spkCnt++] = id;")
-            if pop.spike_recording_enabled:
-                L.append("_rec[id / 32] |= (1u << (id % 32));")
-            if m.reset_code:
-                L.append(self.user_code(m, "reset_code", m.reset_code))
-            for sg in pop.out_syn:
-                L += self.wu_neuron_code(sg, "pre", "pre_spike_code")
-            for sg in pop.in_syn:
-                L += self.wu_neuron_code(sg, "post", "post_spike_code")
+                fire = "(_fire)"
+        if self.two_pass(pop):
+            # Pass 1 (above) has no loop-carried state, so it can vectorise; pass 2
+            # emits events and spikes in neuron order, as the one-pass loop would
+            flags = f"({self.a(pop.name + '._fire')} + (size_t)_b * {fire_stride(n)})"
+            L.append(f"{flags}[id] = {fire};")
             L.append("}")
+            L.append(f"const uint8_t* const _fired = {flags};")
+            if events:
+                L.append(f"for (unsigned int id = 0; id < {n}; id++) {{")
+                L += self.event_conditions(events)
+            else:
+                # Without events only spiking neurons matter: skip 8 flags at a time
+                L.append(f"for (unsigned int _w = 0; _w < {n}; _w += 8) {{")
+                L.append("uint64_t _word; std::memcpy(&_word, _fired + _w, 8);")
+                L.append("if (_word == 0) continue;")
+                L.append(f"for (unsigned int id = _w; id < std::min(_w + 8u, {n}u); id++) {{")
+            L.append("if (_fired[id]) {")
+            L += self.bind_params(pop, m, pop.params, used_names(m.reset_code))
+            L += self.bind_egps(pop.extra_global_params, used_names(m.reset_code))
+            L += self.bind_vars(pop.vars, used_names(m.reset_code), "id")
+            L += self.spike_code(pop)
+            L.append("}")
+            if not events:
+                L.append("}")
+        else:
+            L += self.event_conditions(events)
+            if fire is not None:
+                L.append(f"if {fire} {{")
+                L += self.spike_code(pop)
+                L.append("}")
         L.append("}")  # neuron loop
         L.append(f"{self.a(pop.name + '._spkCnt')}[_b] = _spkCnt;")
         for k, sg in enumerate(events):
             L.append(f"{self.a(sg.name + '._evCnt')}[_b] = _evCnt{k};")
         L.append("}")
         return "\n".join(L)
+
+    @staticmethod
+    def two_pass(pop):
+        """Whether the neuron update can run as two passes: the reset code must not
+        see the locals of sim_code or the inputs (they are gone by pass 2), and the
+        code run on a spike must draw no random numbers (the draws would reorder)."""
+        m = pop.model
+        if not m.threshold_condition_code:
+            return False
+        reset = used_names(m.reset_code)
+        inputs = {"Isyn"} | {a[0] for a in m.additional_input_vars}
+        sim_locals = declared_names(tokenize(m.sim_code or ""), top_level_only=True)
+        spike_codes = [m.reset_code] + [sg.wu_model.pre_spike_code for sg in pop.out_syn] + \
+            [sg.wu_model.post_spike_code for sg in pop.in_syn]
+        uses_rng = any(used_names(c) & set(RNG_CALLS) for c in spike_codes)
+        return not (reset & (inputs | sim_locals)) and not uses_rng
+
+    def event_conditions(self, events):
+        L = []
+        for k, sg in enumerate(events):
+            wu = sg.wu_model
+            L.append("{")
+            L += self.wu_pre_bindings(sg, used_names(wu.pre_event_threshold_condition_code))
+            cond = self.user_expr(wu, "pre_event_threshold_condition_code",
+                                  wu.pre_event_threshold_condition_code)
+            L.append(f"if {cond} {{ _ev{k}[_evCnt{k}++] = id; }}")
+            L.append("}")
+        return L
+
+    def spike_code(self, pop):
+        """What happens when neuron ``id`` spikes: the spike, its record, the reset
+        and the weight-update models' spike code."""
+        m = pop.model
+        L = ["_spk[_spkCnt++] = id;"]
+        if pop.spike_recording_enabled:
+            L.append("_rec[id / 32] |= (1u << (id % 32));")
+        if m.reset_code:
+            L.append(self.user_code(m, "reset_code", m.reset_code))
+        for sg in pop.out_syn:
+            L += self.wu_neuron_code(sg, "pre", "pre_spike_code")
+        for sg in pop.in_syn:
+            L += self.wu_neuron_code(sg, "post", "post_spike_code")
+        return L
 
     def input_code(self, group, snippet, field, params, egps, vars, refs, target, dyn_prefix=""):
         """A postsynaptic model's or current source's code for neuron ``id``, its

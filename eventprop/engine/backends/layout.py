@@ -69,6 +69,10 @@ class Layout:
         return start
 
 
+def fire_stride(num_neurons):
+    return (num_neurons + 7) // 8 * 8
+
+
 def array_size(model, dims, num_elements):
     b = model.batch_size
     return (b if BATCH in dims else 1) * (num_elements if ELEMENT in dims else 1)
@@ -108,6 +112,8 @@ def plan(model):
         lay.add(f"{pop.name}._spk", "uint32_t", b * n)
         if pop.spike_recording_enabled:
             lay.add(f"{pop.name}._recSpk", "uint32_t", None)
+        # Spike flags of the two-pass neuron update, rows padded to whole words
+        lay.add(f"{pop.name}._fire", "uint8_t", b * fire_stride(n))
         if pop.model.auto_refractory_required:
             lay.add(f"{pop.name}._prevThreshold", "uint8_t", b * n)
     for sg in model.synapse_populations.values():
