@@ -15,10 +15,11 @@ Figures (each the median, with min and max, of ``--repeats`` timed runs after a 
 - neuron updates per second    = (700 + 256) x 32 x 1000 / wall time of run
 - both at 1 and 2 threads (``GeNNModel(..., num_threads=k)``, a preference of the cpu
   backend), and synaptic events per second per core (divided by the thread count);
-- start-up: wall time of ``build()`` + ``load()`` of the same model when its compiled
-  library is already cached (median of several), and of the first, cold build into a fresh
+- start-up: the wall time of ``build()`` + ``load()`` of the first, cold build into a fresh
   cache directory (``GeNNModel(..., cache_dir=...)``, a temporary directory removed at the
-  end; the time of the model definition itself is not included).
+  end), and of the second run: a new Python process that defines the same model and finds
+  its compiled library in the cache (median of several such processes; reported both as
+  build()+load() and as the whole process, from interpreter start to loaded model).
 
 Targets: >= 1e9 synaptic events per second per core; cached start (build + load) < 1 s.
 
@@ -165,6 +166,17 @@ def fmt(s, scale=1.0, digits=3):
             f"[{s['min'] / scale:.{digits}g} .. {s['max'] / scale:.{digits}g}]")
 
 
+def startup_child(cfg):
+    """The second run: define the model, build (a cache hit) and load it; print the time."""
+    spikes = poisson_input(cfg.inputs, cfg.batch, cfg.steps, cfg.rate, cfg.dt, cfg.seed)
+    model = make_model(cfg, spikes, cache_dir=cfg.startup_child)
+    t0 = time.perf_counter()
+    model.build(never_rebuild=True)
+    model.load()
+    print(json.dumps({"build_load_s": time.perf_counter() - t0}))
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -185,7 +197,10 @@ def main(argv=None):
     parser.add_argument("--w-sd", type=float, default=0.05,
                         help="s.d. of the input weights (0.05: hidden neurons at ~30 Hz)")
     parser.add_argument("--json", metavar="FILE", help="write the figures to FILE")
+    parser.add_argument("--startup-child", metavar="CACHE", help=argparse.SUPPRESS)
     cfg = parser.parse_args(argv)
+    if cfg.startup_child:
+        return startup_child(cfg)
 
     # Other processes on the machine distort the figures, the thread scaling above all
     busy_at_start = busy_cpus()
@@ -204,14 +219,14 @@ def main(argv=None):
         cold = time.perf_counter() - t0
         backend = model.backend_name
         model.unload()
-        cached = []
+        cached, process = [], []
         for _ in range(cfg.start_repeats):
-            model = make_model(cfg, spikes, cache_dir=cache_dir)
             t0 = time.perf_counter()
-            model.build()
-            model.load()
-            cached.append(time.perf_counter() - t0)
-            model.unload()
+            out = subprocess.run([sys.executable, __file__, "--startup-child", cache_dir,
+                                  *(argv if argv is not None else sys.argv[1:])],
+                                 capture_output=True, text=True, check=True)
+            process.append(time.perf_counter() - t0)
+            cached.append(json.loads(out.stdout)["build_load_s"])
 
         # -- throughput ---------------------------------------------------------
         neuron_updates = (cfg.inputs + cfg.hidden) * cfg.batch * cfg.steps
@@ -266,7 +281,8 @@ def main(argv=None):
               "hidden_rate_hz": hidden_rate,
               "repeats": cfg.repeats, "start_repeats": cfg.start_repeats}
     startup = {"cold_build_s": cold_build, "cold_build_load_s": cold,
-               "cached_build_load_s": summary(cached)}
+               "cached_build_load_s": summary(cached),
+               "cached_process_s": summary(process)}
 
     print("eventprop.engine throughput benchmark")
     print(f"machine : {machine['cpu']}; {machine['logical_cpus']} logical CPUs "
@@ -294,9 +310,10 @@ def main(argv=None):
               f"{fmt(r['synaptic_events_per_s_per_core'], 1e9):>22} | "
               f"{fmt(r['neuron_updates_per_s'], 1e9):>22} | {r['speedup_vs_first']:>7.2f}x")
     print()
-    print(f"start-up: cold build()+load() {cold:.3f} s (build {cold_build:.3f} s, fresh cache); "
-          f"cached build()+load() "
-          f"{fmt(startup['cached_build_load_s'], 1.0)} s (median [min .. max] of "
+    print(f"start-up: cold build()+load() {cold:.3f} s (build {cold_build:.3f} s, fresh cache)")
+    print(f"          second run, a new process hitting the cache: build()+load() "
+          f"{fmt(startup['cached_build_load_s'], 1.0)} s, whole process "
+          f"{fmt(startup['cached_process_s'], 1.0)} s (median [min .. max] of "
           f"{cfg.start_repeats})")
     best_per_core = max(r["synaptic_events_per_s_per_core"]["median"] for r in results.values())
     cached_ok = startup["cached_build_load_s"]["median"] < TARGET_CACHED_START_S
@@ -306,7 +323,8 @@ def main(argv=None):
           f"cached start < {TARGET_CACHED_START_S:g} s: {'met' if cached_ok else 'NOT met'}")
 
     if cfg.json:
-        with open(cfg.json, "w") as f:
+        tmp = cfg.json + ".tmp"
+        with open(tmp, "w") as f:
             json.dump({"machine": machine, "backend": backend, "config": config,
                        "startup": startup,
                        "throughput": {str(k): r for k, r in results.items()},
@@ -314,6 +332,7 @@ def main(argv=None):
                                    "cached_start_s": TARGET_CACHED_START_S,
                                    "per_core_met": per_core_ok, "cached_start_met": cached_ok}},
                       f, indent=2)
+        os.replace(tmp, cfg.json)
         print(f"wrote {cfg.json}")
     return 0
 
