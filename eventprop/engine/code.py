@@ -38,6 +38,9 @@ MATH_FUNCTIONS = frozenset({
     "lgamma", "copysign", "fma", "min", "max", "abs", "printf", "isnan", "isinf",
     "isfinite", "signbit", "nextafter", "ldexp"})
 
+RNG_FUNCTIONS = frozenset({"gennrand", "gennrand_uniform", "gennrand_normal",
+                           "gennrand_exponential"})
+
 ASSIGN_OPS = frozenset({"=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>="})
 
 

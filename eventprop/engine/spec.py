@@ -9,7 +9,8 @@ import enum
 
 import numpy as np
 
-from .code import CodeError, Name, check_code, declared_names, tokenize, upgrade_code
+from .code import (RNG_FUNCTIONS, CodeError, Name, check_code, declared_names, tokenize,
+                   upgrade_code)
 
 
 class VarAccess(enum.Enum):
@@ -162,8 +163,7 @@ def _unique(model, *lists):
 _TIME = {"t": Name(True, what="time"), "dt": Name(True, what="time step"),
          "batch": Name(True, what="batch index"),
          "num_batch": Name(True, what="batch size")}
-_RNG = {f: Name(function=True, what="function") for f in
-        ("gennrand", "gennrand_uniform", "gennrand_normal", "gennrand_exponential")}
+_RNG = {f: Name(function=True, what="function") for f in RNG_FUNCTIONS}
 
 
 def _fn(*names):

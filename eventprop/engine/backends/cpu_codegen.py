@@ -7,11 +7,11 @@ events of the previous step) and then the neuron groups, as GeNN does.
 """
 import math
 
-from ..code import declared_names, rewrite_code, tokenize, used_names
+from ..code import RNG_FUNCTIONS, rewrite_code, used_names
 from ..model import BATCH, ELEMENT, SynapseVariable
 from ..spec import CustomUpdateVarAccess, VarAccessMode
 from ..model import SynapseMatrixType
-from .layout import ctype, fire_stride
+from .layout import ctype, fire_stride, two_pass
 
 FTZ_CODE = r"""
 #if defined(__SSE2__)
@@ -264,7 +264,7 @@ class Generator:
                 L.append(f"const bool _thr = {fire}; const bool _fire = _thr && !{prev}; "
                          f"{prev} = _thr;")
                 fire = "(_fire)"
-        if self.two_pass(pop):
+        if two_pass(pop):
             # Pass 1 (above) has no loop-carried state, so it can vectorise; pass 2
             # emits events and spikes in neuron order, as the one-pass loop would
             flags = f"({self.a(pop.name + '._fire')} + (size_t)_b * {fire_stride(n)})"
@@ -300,22 +300,6 @@ class Generator:
             L.append(f"{self.a(sg.name + '._evCnt')}[_b] = _evCnt{k};")
         L.append("}")
         return "\n".join(L)
-
-    @staticmethod
-    def two_pass(pop):
-        """Whether the neuron update can run as two passes: the reset code must not
-        see the locals of sim_code or the inputs (they are gone by pass 2), and the
-        code run on a spike must draw no random numbers (the draws would reorder)."""
-        m = pop.model
-        if not m.threshold_condition_code:
-            return False
-        reset = used_names(m.reset_code)
-        inputs = {"Isyn"} | {a[0] for a in m.additional_input_vars}
-        sim_locals = declared_names(tokenize(m.sim_code or ""), top_level_only=True)
-        spike_codes = [m.reset_code] + [sg.wu_model.pre_spike_code for sg in pop.out_syn] + \
-            [sg.wu_model.post_spike_code for sg in pop.in_syn]
-        uses_rng = any(used_names(c) & set(RNG_CALLS) for c in spike_codes)
-        return not (reset & (inputs | sim_locals)) and not uses_rng
 
     def event_conditions(self, events):
         L = []
@@ -566,7 +550,7 @@ class Generator:
     # -- the whole file -------------------------------------------------------
     def _assign_rng(self):
         def uses_rng(*codes):
-            return any(used_names(c) & set(RNG_CALLS) for c in codes)
+            return any(used_names(c) & RNG_FUNCTIONS for c in codes)
         for pop in self.m.neuron_populations.values():
             codes = [pop.model.sim_code, pop.model.threshold_condition_code, pop.model.reset_code]
             codes += [sg.ps_model.sim_code for sg in pop.in_syn]

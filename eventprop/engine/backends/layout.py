@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..code import RNG_FUNCTIONS, declared_names, tokenize, used_names
 from ..model import BATCH, ELEMENT, SynapseMatrixType
 from ..spec import numpy_dtype
 
@@ -69,6 +70,23 @@ class Layout:
         return start
 
 
+def two_pass(pop):
+    """Whether a population's update can run in two passes, the dynamics of all neurons
+    (vectorisable), then spikes and resets in neuron order. The reset code must not see
+    the locals of sim_code or the inputs (gone by the second pass), and the code run on a
+    spike must draw no random numbers (the draws would change order)."""
+    m = pop.model
+    if not m.threshold_condition_code:
+        return False
+    reset = used_names(m.reset_code)
+    inputs = {"Isyn"} | {a[0] for a in m.additional_input_vars}
+    sim_locals = declared_names(tokenize(m.sim_code or ""), top_level_only=True)
+    spike_codes = ([m.reset_code] + [sg.wu_model.pre_spike_code for sg in pop.out_syn]
+                   + [sg.wu_model.post_spike_code for sg in pop.in_syn])
+    uses_rng = any(used_names(c) & RNG_FUNCTIONS for c in spike_codes)
+    return not (reset & (inputs | sim_locals)) and not uses_rng
+
+
 def fire_stride(num_neurons):
     return (num_neurons + 7) // 8 * 8
 
@@ -112,8 +130,9 @@ def plan(model):
         lay.add(f"{pop.name}._spk", "uint32_t", b * n)
         if pop.spike_recording_enabled:
             lay.add(f"{pop.name}._recSpk", "uint32_t", None)
-        # Spike flags of the two-pass neuron update, rows padded to whole words
-        lay.add(f"{pop.name}._fire", "uint8_t", b * fire_stride(n))
+        if two_pass(pop):
+            # Spike flags between the two passes, rows padded to whole words
+            lay.add(f"{pop.name}._fire", "uint8_t", b * fire_stride(n))
         if pop.model.auto_refractory_required:
             lay.add(f"{pop.name}._prevThreshold", "uint8_t", b * n)
     for sg in model.synapse_populations.values():
