@@ -613,7 +613,7 @@ class CustomUpdate(_Group):
 class GeNNModel:
     """A network of populations and their connections, as in pygenn 5."""
 
-    def __init__(self, precision="float", model_name="model", backend=None,
+    def __init__(self, precision="float", model_name="GeNNModel", backend=None,
                  time_precision=None, **preferences):
         if precision not in ("float", "double"):
             raise ValueError(f"precision must be 'float' or 'double', got {precision!r}")
