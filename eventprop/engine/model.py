@@ -246,6 +246,15 @@ class _Group:
     def __repr__(self):
         return f"<{type(self).__name__} {self.name}>"
 
+    def __setattr__(self, name, value):
+        # A pygenn setting this engine lacks (a delay, say) must not vanish silently
+        if getattr(self, "_frozen", False) and not hasattr(self, name):
+            settable = [n for n in ("spike_recording_enabled", "pre_target_var",
+                                    "post_target_var", "target_var") if hasattr(self, n)]
+            raise AttributeError(f"{self!r} has no setting '{name}' (this engine does not "
+                                 f"support it); settable: {', '.join(settable) or '(none)'}")
+        object.__setattr__(self, name, value)
+
 
 class NeuronGroup(_Group):
     def __init__(self, model, name, num_neurons, neuron_model, params, vars):
@@ -260,15 +269,8 @@ class NeuronGroup(_Group):
         self.in_syn, self.out_syn, self.current_sources = [], [], []
 
     @property
-    def size(self):
-        return self.num_neurons
-
-    @property
     def spike_recording_data(self):
         return self._model._require_loaded().spike_recording_data(self)
-
-    def pull_spikes_from_device(self):
-        pass
 
     def pull_state_from_device(self):
         for v in self.vars.values():
@@ -676,6 +678,12 @@ class GeNNModel:
                                "after build()")
         return self._built.sparse[sg.name]
 
+    @staticmethod
+    def _register(table, group):
+        group._frozen = True
+        table[group.name] = group
+        return group
+
     def _unique_name(self, name):
         self._require_unbuilt(f"adding '{name}'")
         if not isinstance(name, str) or not name.isidentifier():
@@ -689,26 +697,24 @@ class GeNNModel:
     def add_neuron_population(self, pop_name, num_neurons, neuron, params={}, vars={}):
         self._unique_name(pop_name)
         neuron = spec._snippet(neuron, "NEURON_MODELS", "neuron model", spec.NeuronModel)
-        pop = NeuronGroup(self, pop_name, num_neurons, neuron, params, vars)
-        self.neuron_populations[pop_name] = pop
-        return pop
+        return self._register(self.neuron_populations,
+                              NeuronGroup(self, pop_name, num_neurons, neuron, params, vars))
 
     def add_synapse_population(self, pop_name, matrix_type, source, target,
                                weight_update_init, postsynaptic_init, connectivity_init=None):
         self._unique_name(pop_name)
-        sg = SynapseGroup(self, pop_name, matrix_type, source, target, weight_update_init,
-                          postsynaptic_init, connectivity_init)
-        self.synapse_populations[pop_name] = sg
-        return sg
+        return self._register(self.synapse_populations,
+                              SynapseGroup(self, pop_name, matrix_type, source, target,
+                                           weight_update_init, postsynaptic_init,
+                                           connectivity_init))
 
     def add_current_source(self, cs_name, current_source_model, pop, params={}, vars={},
                            var_refs={}):
         self._unique_name(cs_name)
         m = spec._snippet(current_source_model, "CURRENT_SOURCE_MODELS",
                           "current source model", spec.CurrentSourceModel)
-        cs = CurrentSource(self, cs_name, m, pop, params, vars, var_refs)
-        self.current_sources[cs_name] = cs
-        return cs
+        return self._register(self.current_sources,
+                              CurrentSource(self, cs_name, m, pop, params, vars, var_refs))
 
     def add_custom_update(self, cu_name, group_name, custom_update_model, params={}, vars={},
                           var_refs={}, egp_refs={}):
@@ -718,9 +724,9 @@ class GeNNModel:
                              "valid identifier")
         m = spec._snippet(custom_update_model, "CUSTOM_UPDATE_MODELS", "custom update model",
                           spec.CustomUpdateModel)
-        cu = CustomUpdate(self, cu_name, group_name, m, params, vars, var_refs, egp_refs)
-        self.custom_updates[cu_name] = cu
-        return cu
+        return self._register(self.custom_updates,
+                              CustomUpdate(self, cu_name, group_name, m, params, vars, var_refs,
+                                           egp_refs))
 
     # -- build, load, run ---------------------------------------------------
     def build(self, path_to_model=None, always_rebuild=False, never_rebuild=False):

@@ -882,3 +882,18 @@ def test_load_succeeds_after_extra_global_parameter_error(precision):
     m.load()
     m.step_time()
     np.testing.assert_array_equal(pop.extra_global_params["spikeTimes"].view, [1.0, 2.0])
+
+
+@pytest.mark.parametrize("attribute", ["axonal_delay_steps", "max_dendritic_delay_timesteps",
+                                       "back_prop_delay_steps", "spike_event_recording_enabled"])
+def test_unsupported_group_setting_is_refused(attribute):
+    m = GeNNModel("float", "unsupported_setting")
+    a = m.add_neuron_population("a", 3, SIMPLE, {}, {"V": 0.0})
+    s = m.add_synapse_population("s", "DENSE", a, a, init_weight_update("StaticPulse", {},
+                                                                        {"g": 1.0}),
+                                 init_postsynaptic("DeltaCurr"))
+    group = a if attribute.startswith("spike") else s
+    with pytest.raises(AttributeError, match=attribute):
+        setattr(group, attribute, 1)
+    a.spike_recording_enabled = True       # the settings the engine has still work
+    s.post_target_var = "Isyn"
