@@ -204,7 +204,8 @@ def _convert_number(text, precision):
     if not is_float:
         return text
     if body[-1] in "dD":
-        return body[:-1] if ("." in body or "e" in body[:-1] or "E" in body[:-1]) else body[:-1] + ".0"
+        digits = body[:-1]
+        return digits if any(c in digits for c in ".eE") else digits + ".0"
     if body[-1] in "fF":
         return body
     return body + "f" if precision == "float" else body
@@ -234,19 +235,16 @@ def _split_call(sig_tokens, start):
     raise CodeError("unbalanced parentheses in code")
 
 
-def rewrite_code(code, precision, calls=None, renames=None):
-    """Turn a checked code string into C++.
-
-    ``calls`` maps function names (addToPost, injectCurrent, gennrand_uniform...)
-    to format templates receiving the rewritten arguments; ``renames`` maps names
-    to C++ expressions. Comments are dropped, line breaks kept (for #line)."""
-    calls = calls or {}
-    renames = renames or {}
+def rewrite_code(code, precision, calls=None):
+    """Turn a checked code string into C++: literals in the model's precision, and
+    the calls named in ``calls`` (addToPost, injectCurrent, gennrand_uniform...)
+    replaced by their ``(template, number of arguments)``, the template receiving
+    the rewritten arguments. Comments are dropped, line breaks kept (for #line)."""
     tokens = [t for t in tokenize(code) if t.kind != "comment" or "\n" in t.text]
-    return _emit(tokens, precision, calls, renames)
+    return _emit(tokens, precision, calls or {})
 
 
-def _emit(tokens, precision, calls, renames):
+def _emit(tokens, precision, calls):
     out = []
     i = 0
     while i < len(tokens):
@@ -262,7 +260,7 @@ def _emit(tokens, precision, calls, renames):
             if j >= len(tokens) or tokens[j].text != "(":
                 raise CodeError(f"'{tok.text}' must be called, as in {tok.text}(...)")
             args, end = _split_call(tokens, j)
-            args = [_emit(a, precision, calls, renames).strip() for a in args]
+            args = [_emit(a, precision, calls).strip() for a in args]
             if args == [""]:
                 args = []
             template, n_args = calls[tok.text]
@@ -271,8 +269,6 @@ def _emit(tokens, precision, calls, renames):
             out.append(template.format(*args))
             i = end
             continue
-        elif tok.kind == "ident" and tok.text in renames:
-            out.append(renames[tok.text])
         else:
             out.append(tok.text)
         i += 1
