@@ -7,7 +7,7 @@ from .code import CodeError
 from .model import (CurrentSource, CustomUpdate, ExtraGlobalParameter, GeNNModel, NeuronGroup,
                     SynapseGroup, SynapseVariable, Variable)
 from .spec import (CustomUpdateVarAccess, SynapseMatrixType, VarAccess, VarAccessMode,
-                   VarLocation, create_current_source_model, create_custom_update_model,
+                   create_current_source_model, create_custom_update_model,
                    create_egp_ref, create_neuron_model, create_out_post_var_ref,
                    create_postsynaptic_model, create_psm_egp_ref, create_psm_var_ref,
                    create_var_init_snippet, create_var_ref, create_weight_update_model,
@@ -19,7 +19,7 @@ from .backends.cpu import CompileError
 __all__ = [
     "CodeError", "CompileError", "CurrentSource", "CustomUpdate", "CustomUpdateVarAccess",
     "ExtraGlobalParameter", "GeNNModel", "NeuronGroup", "SynapseGroup", "SynapseMatrixType",
-    "SynapseVariable", "VarAccess", "VarAccessMode", "VarLocation", "Variable",
+    "SynapseVariable", "VarAccess", "VarAccessMode", "Variable",
     "create_current_source_model", "create_custom_update_model", "create_egp_ref",
     "create_neuron_model", "create_out_post_var_ref", "create_postsynaptic_model",
     "create_psm_egp_ref", "create_psm_var_ref", "create_var_init_snippet", "create_var_ref",

@@ -44,12 +44,6 @@ class SynapseMatrixType(enum.Enum):
     SPARSE = "SPARSE"
 
 
-class VarLocation(enum.Enum):
-    HOST_DEVICE = "HOST_DEVICE"
-    DEVICE = "DEVICE"
-    HOST_DEVICE_ZERO_COPY = "HOST_DEVICE_ZERO_COPY"
-
-
 # GeNN type names and the numpy dtypes that hold them; 'scalar' follows the model.
 TYPES = {
     "float": np.float32, "double": np.float64, "int": np.int32, "unsigned int": np.uint32,
