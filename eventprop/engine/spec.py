@@ -144,20 +144,18 @@ def _parse_derived(derived, model):
     return out
 
 
-def _unique(model, *lists):
-    seen = set()
-    for names in lists:
-        for n in names:
-            if n in seen:
-                raise ValueError(f"{model}: the name '{n}' is declared twice")
-            seen.add(n)
-
-
 # Names every simulation code context provides
 _TIME = {"t": Name(True, what="time"), "dt": Name(True, what="time step"),
          "batch": Name(True, what="batch index"),
          "num_batch": Name(True, what="batch size")}
 _RNG = {f: Name(function=True, what="function") for f in RNG_FUNCTIONS}
+
+
+def _ref_names(refs):
+    return {r.name: Name(r.access == VarAccessMode.READ_ONLY,
+                         what="read-only variable reference"
+                         if r.access == VarAccessMode.READ_ONLY else "variable reference")
+            for r in refs}
 
 
 def _fn(*names):
@@ -170,12 +168,32 @@ def _ro(names, what):
 
 
 class _ModelBase:
-    """Common part of every model: params, derived params, EGPs and vars."""
+    """Common part of every model: params, derived params and EGPs."""
     kind = "model"
 
-    def __init__(self, class_name, kwargs):
+    def __init__(self, class_name, kwargs, params=None, derived_params=None,
+                 extra_global_params=None):
         self.class_name = class_name
         self.kwargs = kwargs  # as given, so the genn backend can rebuild it in pygenn
+        self.params = _parse_params(params, class_name)
+        self.derived_params = _parse_derived(derived_params, class_name)
+        self.egps = _parse_egps(extra_global_params, class_name)
+
+    def _check_unique(self, *name_lists):
+        """No name may be declared twice, across params, derived params, EGPs and these."""
+        seen = set()
+        for names in ([n for n, _ in self.params], [n for n, *_ in self.derived_params],
+                      [n for n, _ in self.egps], *name_lists):
+            for n in names:
+                if n in seen:
+                    raise ValueError(f"{self.class_name}: the name '{n}' is declared twice")
+                seen.add(n)
+
+    def _injection_names(self, vars, refs):
+        """Names of code that injects current into neuron ``id`` (postsynaptic models,
+        current sources)."""
+        return (self._param_names() | self._var_names(vars) | _TIME | _RNG | _ref_names(refs)
+                | _ro(["id", "num_neurons"], "index") | _fn("injectCurrent"))
 
     def _param_names(self):
         return ({n: Name(True, what="parameter") for n, _ in self.params}
@@ -207,12 +225,9 @@ class NeuronModel(_ModelBase):
                  sim_code=None, threshold_condition_code=None, reset_code=None,
                  extra_global_params=None, additional_input_vars=None,
                  auto_refractory_required=False, kwargs=None):
-        super().__init__(class_name, kwargs)
+        super().__init__(class_name, kwargs, params, derived_params, extra_global_params)
         m = class_name
-        self.params = _parse_params(params, m)
         self.vars = _parse_vars(vars, m, VarAccess, VarAccess.READ_WRITE)
-        self.derived_params = _parse_derived(derived_params, m)
-        self.egps = _parse_egps(extra_global_params, m)
         self.additional_input_vars = []
         for name, type_, init in additional_input_vars or []:
             _check_identifier(name, m, "additional input variable")
@@ -222,8 +237,7 @@ class NeuronModel(_ModelBase):
                                               "threshold_condition_code")
         self.reset_code = _code(reset_code, m, "reset_code")
         self.auto_refractory_required = bool(auto_refractory_required)
-        _unique(m, [n for n, _ in self.params], [n for n, *_ in self.derived_params],
-                [n for n, _ in self.egps], [v.name for v in self.vars],
+        self._check_unique([v.name for v in self.vars],
                 [n for n, *_ in self.additional_input_vars])
         names = self.code_names()
         self._check("sim_code", self.sim_code, names)
@@ -249,14 +263,11 @@ class WeightUpdateModel(_ModelBase):
                  pre_event_threshold_condition_code=None, synapse_dynamics_code=None,
                  pre_spike_code=None, post_spike_code=None, pre_dynamics_code=None,
                  post_dynamics_code=None, extra_global_params=None, kwargs=None):
-        super().__init__(class_name, kwargs)
+        super().__init__(class_name, kwargs, params, derived_params, extra_global_params)
         m = class_name
-        self.params = _parse_params(params, m)
         self.vars = _parse_vars(vars, m, VarAccess, VarAccess.READ_WRITE)
         self.pre_vars = _parse_vars(pre_vars, m, VarAccess, VarAccess.READ_WRITE)
         self.post_vars = _parse_vars(post_vars, m, VarAccess, VarAccess.READ_WRITE)
-        self.derived_params = _parse_derived(derived_params, m)
-        self.egps = _parse_egps(extra_global_params, m)
         self.pre_neuron_var_refs = _parse_vars(pre_neuron_var_refs, m, VarAccessMode,
                                                VarAccessMode.READ_WRITE)
         self.post_neuron_var_refs = _parse_vars(post_neuron_var_refs, m, VarAccessMode,
@@ -273,20 +284,19 @@ class WeightUpdateModel(_ModelBase):
         if bool(self.pre_event_syn_code) != bool(self.pre_event_threshold_condition_code):
             raise ValueError(f"{m}: pre_event_syn_code and pre_event_threshold_condition_code "
                              "must be given together")
-        _unique(m, [n for n, _ in self.params], [n for n, *_ in self.derived_params],
-                [n for n, _ in self.egps], [v.name for v in self.vars],
+        self._check_unique([v.name for v in self.vars],
                 [v.name for v in self.pre_vars], [v.name for v in self.post_vars],
                 [v.name for v in self.pre_neuron_var_refs],
                 [v.name for v in self.post_neuron_var_refs])
         base = self._param_names() | _TIME
-        pre = (base | self._var_names(self.pre_vars) | self._ref_names(self.pre_neuron_var_refs)
+        pre = (base | self._var_names(self.pre_vars) | _ref_names(self.pre_neuron_var_refs)
                | _ro(["id", "id_pre", "num_pre"], "index") | _RNG)
         post = (base | self._var_names(self.post_vars)
-                | self._ref_names(self.post_neuron_var_refs)
+                | _ref_names(self.post_neuron_var_refs)
                 | _ro(["id", "id_post", "num_post"], "index") | _RNG)
         syn = (base | self._var_names(self.vars) | self._var_names(self.pre_vars)
-               | self._var_names(self.post_vars) | self._ref_names(self.pre_neuron_var_refs)
-               | self._ref_names(self.post_neuron_var_refs)
+               | self._var_names(self.post_vars) | _ref_names(self.pre_neuron_var_refs)
+               | _ref_names(self.post_neuron_var_refs)
                | _ro(["id_pre", "id_post", "id_syn", "num_pre", "num_post"], "index")
                | _fn("addToPost", "addToPre") | _RNG)
         for field in ("pre_spike_syn_code", "pre_event_syn_code", "synapse_dynamics_code"):
@@ -297,12 +307,6 @@ class WeightUpdateModel(_ModelBase):
         for field in ("post_spike_code", "post_dynamics_code"):
             self._check(field, getattr(self, field), post)
 
-    @staticmethod
-    def _ref_names(refs):
-        return {r.name: Name(r.access == VarAccessMode.READ_ONLY,
-                             what="read-only variable reference"
-                             if r.access == VarAccessMode.READ_ONLY else "variable reference")
-                for r in refs}
 
 
 class PostsynapticModel(_ModelBase):
@@ -310,23 +314,17 @@ class PostsynapticModel(_ModelBase):
 
     def __init__(self, class_name, params=None, vars=None, derived_params=None,
                  neuron_var_refs=None, sim_code=None, extra_global_params=None, kwargs=None):
-        super().__init__(class_name, kwargs)
+        super().__init__(class_name, kwargs, params, derived_params, extra_global_params)
         m = class_name
-        self.params = _parse_params(params, m)
         self.vars = _parse_vars(vars, m, VarAccess, VarAccess.READ_WRITE)
-        self.derived_params = _parse_derived(derived_params, m)
-        self.egps = _parse_egps(extra_global_params, m)
         self.neuron_var_refs = _parse_vars(neuron_var_refs, m, VarAccessMode,
                                            VarAccessMode.READ_WRITE)
         self.sim_code = _code(sim_code, m, "sim_code")
-        _unique(m, [n for n, _ in self.params], [n for n, *_ in self.derived_params],
-                [n for n, _ in self.egps], [v.name for v in self.vars],
+        self._check_unique([v.name for v in self.vars],
                 [v.name for v in self.neuron_var_refs])
         self._check("sim_code", self.sim_code,
-                    self._param_names() | self._var_names(self.vars) | _TIME | _RNG
-                    | WeightUpdateModel._ref_names(self.neuron_var_refs)
-                    | {"inSyn": Name(what="summed synaptic input")}
-                    | _ro(["id", "num_neurons"], "index") | _fn("injectCurrent"))
+                    self._injection_names(self.vars, self.neuron_var_refs)
+                    | {"inSyn": Name(what="summed synaptic input")})
 
 
 class CurrentSourceModel(_ModelBase):
@@ -335,22 +333,16 @@ class CurrentSourceModel(_ModelBase):
     def __init__(self, class_name, params=None, vars=None, derived_params=None,
                  neuron_var_refs=None, injection_code=None, extra_global_params=None,
                  kwargs=None):
-        super().__init__(class_name, kwargs)
+        super().__init__(class_name, kwargs, params, derived_params, extra_global_params)
         m = class_name
-        self.params = _parse_params(params, m)
         self.vars = _parse_vars(vars, m, VarAccess, VarAccess.READ_WRITE)
-        self.derived_params = _parse_derived(derived_params, m)
-        self.egps = _parse_egps(extra_global_params, m)
         self.neuron_var_refs = _parse_vars(neuron_var_refs, m, VarAccessMode,
                                            VarAccessMode.READ_WRITE)
         self.injection_code = _code(injection_code, m, "injection_code")
-        _unique(m, [n for n, _ in self.params], [n for n, *_ in self.derived_params],
-                [n for n, _ in self.egps], [v.name for v in self.vars],
+        self._check_unique([v.name for v in self.vars],
                 [v.name for v in self.neuron_var_refs])
         self._check("injection_code", self.injection_code,
-                    self._param_names() | self._var_names(self.vars) | _TIME | _RNG
-                    | WeightUpdateModel._ref_names(self.neuron_var_refs)
-                    | _ro(["id", "num_neurons"], "index") | _fn("injectCurrent"))
+                    self._injection_names(self.vars, self.neuron_var_refs))
 
 
 class CustomUpdateModel(_ModelBase):
@@ -361,18 +353,14 @@ class CustomUpdateModel(_ModelBase):
     def __init__(self, class_name, params=None, vars=None, derived_params=None,
                  var_refs=None, update_code=None, extra_global_params=None,
                  extra_global_param_refs=None, kwargs=None):
-        super().__init__(class_name, kwargs)
+        super().__init__(class_name, kwargs, params, derived_params, extra_global_params)
         m = class_name
-        self.params = _parse_params(params, m)
         self.vars = _parse_vars(vars, m, CustomUpdateVarAccess,
                                 CustomUpdateVarAccess.READ_WRITE)
-        self.derived_params = _parse_derived(derived_params, m)
-        self.egps = _parse_egps(extra_global_params, m)
         self.var_refs = _parse_vars(var_refs, m, VarAccessMode, VarAccessMode.READ_WRITE)
         self.egp_refs = _parse_egps(extra_global_param_refs, m)
         self.update_code = _code(update_code, m, "update_code")
-        _unique(m, [n for n, _ in self.params], [n for n, *_ in self.derived_params],
-                [n for n, _ in self.egps], [v.name for v in self.vars],
+        self._check_unique([v.name for v in self.vars],
                 [v.name for v in self.var_refs], [n for n, _ in self.egp_refs])
         # Check now with every index name, so typos surface at definition
         self.check_update_code(["id", "num_neurons", "id_pre", "id_post", "id_syn",
@@ -387,7 +375,7 @@ class CustomUpdateModel(_ModelBase):
                               CustomUpdateVarAccess.READ_ONLY_SHARED,
                               CustomUpdateVarAccess.READ_ONLY_SHARED_NEURON)
             names[v.name] = Name(ro, what="read-only variable" if ro else "variable")
-        names |= WeightUpdateModel._ref_names(self.var_refs)
+        names |= _ref_names(self.var_refs)
         self._check("update_code", self.update_code, names)
 
 
@@ -396,11 +384,8 @@ class VarInitSnippet(_ModelBase):
 
     def __init__(self, class_name, params=None, derived_params=None, var_init_code=None,
                  extra_global_params=None, kwargs=None):
-        super().__init__(class_name, kwargs)
+        super().__init__(class_name, kwargs, params, derived_params, extra_global_params)
         m = class_name
-        self.params = _parse_params(params, m)
-        self.derived_params = _parse_derived(derived_params, m)
-        self.egps = _parse_egps(extra_global_params, m)
         self.var_init_code = _code(var_init_code, m, "var_init_code")
         # Checked now with every index name, and again for the variable it initialises
         self.check_init_code(NEURON_INIT_INDEX + SYNAPSE_INIT_INDEX)
