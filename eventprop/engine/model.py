@@ -110,6 +110,27 @@ class Variable(Array):
         super().__init__(group, name, type_name, dims, num_elements)
         self.init, self.access = init, access
 
+    @property
+    def read_only(self):
+        """Read-only in model code (every access mode but READ_WRITE and reductions)."""
+        return self.access.value.startswith("READ_ONLY")
+
+
+def synapse_storage(sg, sparse):
+    """Slots per batch instance of a synapse group's per-synapse variables: n_pre x n_post
+    for DENSE, n_pre x row stride for SPARSE (``sparse`` maps group names to layouts)."""
+    if sg.matrix_type == SynapseMatrixType.DENSE:
+        return sg.src.num_neurons * sg.trg.num_neurons
+    return sg.src.num_neurons * sparse[sg.name].stride
+
+
+def derived_values(snippet, params, dt):
+    """The derived parameters of ``snippet`` for parameter values ``params``."""
+    values = {}
+    for name, func, _ in snippet.derived_params:
+        values[name] = float(func(dict(params) | values, dt))
+    return values
+
 
 class SynapseVariable(Variable):
     """Per-synapse variable. For SPARSE groups ``view`` is the padded row storage
@@ -120,19 +141,19 @@ class SynapseVariable(Variable):
     @property
     def shape(self):
         b = self._model.batch_size
-        n = self.group._num_storage
+        n = synapse_storage(self.group.synapse_group, self._model._require_built().sparse)
         if BATCH in self.dims and b > 1:
             return (b, n)
         return (n,)
 
     @property
     def values(self):
-        slots = self.group._sorted_slots()
+        slots = self.group.synapse_group._sorted_slots()
         return np.copy(self.view) if slots is None else self.view[..., slots]
 
     @values.setter
     def values(self, vals):
-        slots = self.group._sorted_slots()
+        slots = self.group.synapse_group._sorted_slots()
         if slots is None:
             self.view[...] = np.broadcast_to(vals, self.view.shape)
         else:
@@ -210,20 +231,16 @@ class _Group:
             out[v.name] = cls(self, v.name, v.type, dims_of(v), num_elements, init, v.access)
         return out
 
-    def derived_param_values(self, snippet=None, params=None):
-        snippet = snippet or self.model
-        params = dict(self.params if params is None else params)
-        values = {}
-        for name, func, _ in snippet.derived_params:
-            values[name] = float(func(params | values, self._model.dt))
-        return values
-
     def _set_dynamic(self, params, name, dynamic):
         if name not in params:
             raise ValueError(f"{self.name}: no parameter '{name}' to make dynamic; "
                              f"parameters: {', '.join(params)}")
         self._model._require_unbuilt(f"set_param_dynamic('{name}')")
         (self.dynamic_params.add if dynamic else self.dynamic_params.discard)(name)
+
+    def dynamic_param(self, key):
+        """(parameter name, the dict holding its value) of a key of ``dynamic_params``."""
+        return key, self.params
 
     def _set_dynamic_value(self, prefix, params, name, value):
         if name not in params:
@@ -405,16 +422,15 @@ class SynapseGroup(_Group):
         return row_length, stride, ind, slot
 
     @property
-    def _num_storage(self):
-        if self.matrix_type == SynapseMatrixType.DENSE:
-            return self.src.num_neurons * self.trg.num_neurons
-        return self.src.num_neurons * self._model._require_built_layout(self).stride
+    def synapse_group(self):
+        """The synapse group whose connectivity this group's variables follow (pygenn's)."""
+        return self
 
     def _sorted_slots(self):
         """Storage slots of the synapses in (pre, post) order; None for DENSE."""
         if self.matrix_type == SynapseMatrixType.DENSE:
             return None
-        return self._model._require_built_layout(self).sorted_slots
+        return self._model._require_built().sparse[self.name].sorted_slots
 
     def get_sparse_pre_inds(self):
         self._model._require_loaded()
@@ -436,6 +452,12 @@ class SynapseGroup(_Group):
             raise ValueError(f"{self.name}: no postsynaptic parameter '{name}'")
         self._model._require_unbuilt(f"set_ps_param_dynamic('{name}')")
         (self.dynamic_params.add if dynamic else self.dynamic_params.discard)("psm_" + name)
+
+    def dynamic_param(self, key):
+        # Postsynaptic-model parameters are kept under a 'psm_' prefix
+        if key.startswith("psm_"):
+            return key[len("psm_"):], self.ps_params
+        return key, self.params
 
     def set_dynamic_param_value(self, name, value):
         """Weight-update and postsynaptic parameters share one namespace, as in pygenn."""
@@ -476,12 +498,10 @@ def resolve_ref(ref):
              "wu_post": getattr(g, "post_vars", None)}
     if ref.kind == "out_post":
         return g.out_post
-    if ref.kind == "wu" and not (isinstance(g, SynapseGroup) or
-                                 (isinstance(g, CustomUpdate) and g.is_wu)):
+    if ref.kind == "wu" and getattr(g, "synapse_group", None) is None:
         raise TypeError(f"create_wu_var_ref needs a synapse group or a custom update on one, "
                         f"got {g!r}")
-    if ref.kind == "var" and (isinstance(g, SynapseGroup) or
-                              (isinstance(g, CustomUpdate) and g.is_wu)):
+    if ref.kind == "var" and getattr(g, "synapse_group", None) is not None:
         raise TypeError(f"create_var_ref('{ref.var_name}') on {g!r}: use create_wu_var_ref "
                         "for per-synapse variables")
     vars = table[ref.kind]
@@ -580,7 +600,7 @@ class CustomUpdate(_Group):
     def _shape_owner(array):
         g = array.group
         if isinstance(array, SynapseVariable):
-            return g.synapse_group if isinstance(g, CustomUpdate) else g
+            return g.synapse_group
         return array.num_elements
 
     def _reduction_kind(self):
@@ -604,12 +624,6 @@ class CustomUpdate(_Group):
                              "split it into two custom updates")
         return kinds.pop() if kinds else None
 
-    @property
-    def _num_storage(self):
-        return self.synapse_group._num_storage
-
-    def _sorted_slots(self):
-        return self.synapse_group._sorted_slots()
 
 
 class GeNNModel:
@@ -672,11 +686,10 @@ class GeNNModel:
             raise RuntimeError(f"model '{self.name}' is not loaded: call build() and load()")
         return self._loaded
 
-    def _require_built_layout(self, sg):
+    def _require_built(self):
         if self._built is None:
-            raise RuntimeError(f"synapse population '{sg.name}': sparse storage exists only "
-                               "after build()")
-        return self._built.sparse[sg.name]
+            raise RuntimeError(f"model '{self.name}': synapse storage exists only after build()")
+        return self._built
 
     @staticmethod
     def _register(table, group):

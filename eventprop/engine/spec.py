@@ -370,11 +370,7 @@ class CustomUpdateModel(_ModelBase):
         names = (self._param_names() | _TIME | _ro(index_names, "index")
                  | {n: Name(False, what="extra global parameter reference")
                     for n, _ in self.egp_refs})
-        for v in self.vars:
-            ro = v.access in (CustomUpdateVarAccess.READ_ONLY,
-                              CustomUpdateVarAccess.READ_ONLY_SHARED,
-                              CustomUpdateVarAccess.READ_ONLY_SHARED_NEURON)
-            names[v.name] = Name(ro, what="read-only variable" if ro else "variable")
+        names |= self._var_names(self.vars)
         names |= _ref_names(self.var_refs)
         self._check("update_code", self.update_code, names)
 

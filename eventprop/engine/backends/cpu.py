@@ -102,8 +102,6 @@ def compile_library(source, tags, cache_dir, cxx, rebuild="auto"):
 class Built:
     lib_path: Path
     layout: object
-    custom_update_groups: list
-    source: str
 
     @property
     def sparse(self):
@@ -131,7 +129,7 @@ class CpuBackend:
                  else Path(self.cache_dir) if self.cache_dir else default_cache_dir())
         rebuild = "always" if always_rebuild else "never" if never_rebuild else "auto"
         lib = compile_library(source, gen.tags, cache, self.cxx, rebuild)
-        return Built(lib, layout, gen.custom_update_groups, source)
+        return Built(lib, layout)
 
     def load(self, model, built, num_recording_timesteps):
         return CpuRuntime(self, model, built, num_recording_timesteps)
@@ -164,10 +162,16 @@ class CpuRuntime:
         self.lib.run.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64,
                                  ctypes.c_uint64, ctypes.c_uint32, ctypes.c_int]
         self.lib.initialize.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        self.custom_updates = {}
+        for group_name in {cu.group_name for cu in model.custom_updates.values()}:
+            f = getattr(self.lib, f"custom_update_{group_name}")
+            f.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int]
+            self.custom_updates[group_name] = f
         layout = built.layout
         self.arrays = {}
         for spec in layout.arrays:
-            self.arrays[spec.key] = np.zeros(max(1, self._size(spec)), spec.dtype(model.precision))
+            size = spec.size(self.num_rec) if callable(spec.size) else spec.size
+            self.arrays[spec.key] = np.zeros(max(1, size), spec.dtype(model.precision))
         self.ptrs = np.array([a.ctypes.data for a in self.arrays.values()], dtype=np.uint64)
         self.rng = seed_streams(model.seed, layout.rng_streams)
         for name, sp in layout.sparse.items():
@@ -195,23 +199,11 @@ class CpuRuntime:
         return (list(m.neuron_populations.values()) + list(m.synapse_populations.values())
                 + list(m.current_sources.values()) + list(m.custom_updates.values()))
 
-    def _size(self, spec):
-        if spec.size is not None:
-            return spec.size
-        if spec.key.endswith("._recSpk"):
-            pop = self.model.neuron_populations[spec.key[:-len("._recSpk")]]
-            return self.num_rec * self.model.batch_size * ((pop.num_neurons + 31) // 32)
-        egp = spec.owner
-        if egp.init_values is None:
-            raise ValueError(f"extra global parameter '{egp.key}' has no values: call "
-                             "set_init_values(...) before load()")
-        return egp.init_values.size
-
     def _write_dynamic(self, group):
         dyn = self.arrays[f"{group.name}._dyn"]
         for k, key in enumerate(sorted(group.dynamic_params)):
-            params = group.ps_params if key.startswith("psm_") else group.params
-            dyn[k] = params[key[4:] if key.startswith("psm_") else key]
+            name, params = group.dynamic_param(key)
+            dyn[k] = params[name]
 
     def _initial_values(self, var):
         init = var.init
@@ -220,9 +212,9 @@ class CpuRuntime:
             view[...] = init
             return
         arr = np.asarray(init)
-        if isinstance(var, SynapseVariable) and var.group._sorted_slots() is not None:
-            slot = self.built.sparse[var.group.synapse_group.name if hasattr(var.group, "is_wu")
-                                     else var.group.name].slot
+        sg = var.group.synapse_group if isinstance(var, SynapseVariable) else None
+        if sg is not None and sg._sorted_slots() is not None:
+            slot = self.built.sparse[sg.name].slot
             if arr.shape[-1] != slot.size:
                 raise ValueError(f"variable '{var.key}': {arr.shape[-1]} initial values for "
                                  f"{slot.size} synapses")
@@ -242,9 +234,7 @@ class CpuRuntime:
                      self.num_rec, self.num_threads)
 
     def custom_update(self, name, timestep):
-        f = getattr(self.lib, f"custom_update_{name}")
-        f.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int]
-        f(self.ptrs.ctypes.data, timestep, self.num_threads)
+        self.custom_updates[name](self.ptrs.ctypes.data, timestep, self.num_threads)
 
     def set_dynamic_param(self, group, key, value):
         self._write_dynamic(group)

@@ -8,10 +8,10 @@ events of the previous step) and then the neuron groups, as GeNN does.
 import math
 
 from ..code import RNG_FUNCTIONS, rewrite_code, used_names
-from ..model import BATCH, ELEMENT, SynapseVariable
-from ..spec import CustomUpdateVarAccess, VarAccessMode
-from ..model import SynapseMatrixType
-from .layout import ctype, fire_stride, two_pass
+from ..model import (BATCH, ELEMENT, SynapseMatrixType, SynapseVariable, derived_values,
+                     synapse_storage)
+from ..spec import VarAccessMode, VarInit
+from .layout import ctype, fire_stride, two_pass, uses_add_to_pre
 
 FTZ_CODE = r"""
 #if defined(__SSE2__)
@@ -112,14 +112,8 @@ class Generator:
     def storage(self, array):
         """Number of elements along the ELEMENT axis of an array."""
         if isinstance(array, SynapseVariable):
-            sg = array.group.synapse_group if hasattr(array.group, "is_wu") else array.group
-            return self.syn_storage(sg)
+            return synapse_storage(array.group.synapse_group, self.lay.sparse)
         return array.num_elements
-
-    def syn_storage(self, sg):
-        if sg.matrix_type == SynapseMatrixType.DENSE:
-            return sg.src.num_neurons * sg.trg.num_neurons
-        return sg.src.num_neurons * self.lay.sparse[sg.name].stride
 
     @staticmethod
     def index(dims, n, element):
@@ -137,9 +131,11 @@ class Generator:
         return (f"{const}{c}& {name} = {self.a(array.key)}"
                 f"[{self.index(array.dims, self.storage(array), element)}];")
 
-    def bind_params(self, group, snippet, params, used, dyn_prefix=""):
+    def bind_params(self, snippet, params, used, group=None, dyn_prefix=""):
+        """Constants for the parameters and derived parameters ``used``; a dynamic
+        parameter of ``group`` is read from the group's parameter array instead."""
         lines = []
-        dyn = sorted(group.dynamic_params)
+        dyn = sorted(group.dynamic_params) if group is not None else []
         for name, type_ in snippet.params:
             if name not in used:
                 continue
@@ -149,14 +145,14 @@ class Generator:
                 lines.append(f"const {c} {name} = ({c}){self.a(group.name + '._dyn')}[{k}];")
             else:
                 lines.append(f"const {c} {name} = {literal(params[name], type_, self.prec)};")
-        derived = group.derived_param_values(snippet, params)
+        derived = derived_values(snippet, params, self.m.dt)
         for name, _, type_ in snippet.derived_params:
             if name in used:
                 c = ctype(type_, self.prec)
                 lines.append(f"const {c} {name} = {literal(derived[name], type_, self.prec)};")
         return lines
 
-    def bind_egps(self, egps, used, prefix=""):
+    def bind_egps(self, egps, used):
         lines = []
         for name, egp in egps.items():
             if name not in used:
@@ -168,23 +164,35 @@ class Generator:
                 lines.append(f"const {c} {name} = {self.a(egp.key)}[0];")
         return lines
 
-    def bind_vars(self, vars, used, element):
-        return [self.bind_var(v.name, v, element, self._var_read_only(v))
-                for v in vars.values() if v.name in used]
+    def bind_arrays(self, table, used, element):
+        """References to the element ``element`` of the variables in ``table`` (name ->
+        variable) or of the variables that references point at (name -> (decl, target))."""
+        lines = []
+        for name, entry in table.items():
+            if name not in used:
+                continue
+            if isinstance(entry, tuple):
+                decl, array = entry
+                read_only = decl.access == VarAccessMode.READ_ONLY
+            else:
+                array, read_only = entry, entry.read_only
+            lines.append(self.bind_var(name, array, element, read_only))
+        return lines
 
-    @staticmethod
-    def _var_read_only(v):
-        return v.access.value.startswith("READ_ONLY")
-
-    def bind_refs(self, refs, used, element):
-        return [self.bind_var(name, target, element, decl.access == VarAccessMode.READ_ONLY)
-                for name, (decl, target) in refs.items() if name in used]
+    def bind(self, group, snippet, params, egps, used, arrays=(), dyn_prefix=""):
+        """Everything a code string of ``group`` uses: parameters, derived parameters,
+        EGPs, then the variables and references of each (table, element) in ``arrays``."""
+        lines = self.bind_params(snippet, params, used, group, dyn_prefix)
+        lines += self.bind_egps(egps, used)
+        for table, element in arrays:
+            lines += self.bind_arrays(table, used, element)
+        return lines
 
     def function(self, signature, body):
         decls = []
         for key in sorted(self._used, key=lambda k: self.lay.by_key[k].index):
             spec = self.lay.by_key[key]
-            c = ctype(spec.type, self.prec) if spec.type != "double" else "double"
+            c = ctype(spec.type, self.prec)
             # Every array has exactly one pointer per function (all accesses derive
             # from it), so __restrict__ holds and lets the compiler vectorise
             decls.append(f"    {c}* __restrict__ const {self.lay.name(key)} = ({c}*)_p[{spec.index}];")
@@ -226,13 +234,13 @@ class Generator:
             L.append("{")
             L.append(f"scalar& inSyn = {self.a(sg.out_post.key)}[(size_t)_b * {n} + id];")
             L += self.input_code(sg, sg.ps_model, "sim_code", sg.ps_params,
-                                 sg.psm_extra_global_params, sg.psm_vars, sg.psm_var_refs,
+                                 sg.psm_extra_global_params, [sg.psm_vars, sg.psm_var_refs],
                                  target(sg.post_target_var,
                                         f"synapse population '{sg.name}' post_target_var"),
                                  "psm_")
             L.append("}")
         for sg in pop.out_syn:
-            if self.uses_add_to_pre(sg):
+            if uses_add_to_pre(sg):
                 tgt = target(sg.pre_target_var, f"synapse population '{sg.name}' pre_target_var")
                 out_pre = self.a(sg.name + "._outPre")
                 L.append(f"{tgt} += {out_pre}[(size_t)_b * {n} + id]; "
@@ -240,21 +248,16 @@ class Generator:
         for cs in pop.current_sources:
             L.append("{")
             L += self.input_code(cs, cs.model, "injection_code", cs.params,
-                                 cs.extra_global_params, cs.vars, cs.var_refs,
+                                 cs.extra_global_params, [cs.vars, cs.var_refs],
                                  target(cs.target_var, f"current source '{cs.name}' target_var"))
             L.append("}")
         used = (used_names(m.sim_code) | used_names(m.threshold_condition_code)
                 | used_names(m.reset_code))
         L.append("const scalar Isyn = _Isyn; (void)Isyn;")
-        L += self.bind_params(pop, m, pop.params, used)
-        L += self.bind_egps(pop.extra_global_params, used)
-        L += self.bind_vars(pop.vars, used, "id")
+        L += self.bind(pop, m, pop.params, pop.extra_global_params, used, [(pop.vars, "id")])
         if m.sim_code:
             L.append(self.user_code(m, "sim_code", m.sim_code))
-        for sg in pop.out_syn:
-            L += self.wu_neuron_code(sg, "pre", "pre_dynamics_code")
-        for sg in pop.in_syn:
-            L += self.wu_neuron_code(sg, "post", "post_dynamics_code")
+        L += self.wu_neuron_codes(pop, "dynamics")
         fire = None
         if m.threshold_condition_code:
             fire = self.user_expr(m, "threshold_condition_code", m.threshold_condition_code)
@@ -281,9 +284,8 @@ class Generator:
                 L.append("if (_word == 0) continue;")
                 L.append(f"for (unsigned int id = _w; id < std::min(_w + 8u, {n}u); id++) {{")
             L.append("if (_fired[id]) {")
-            L += self.bind_params(pop, m, pop.params, used_names(m.reset_code))
-            L += self.bind_egps(pop.extra_global_params, used_names(m.reset_code))
-            L += self.bind_vars(pop.vars, used_names(m.reset_code), "id")
+            L += self.bind(pop, m, pop.params, pop.extra_global_params,
+                           used_names(m.reset_code), [(pop.vars, "id")])
             L += self.spike_code(pop)
             L.append("}")
             if not events:
@@ -306,7 +308,8 @@ class Generator:
         for k, sg in enumerate(events):
             wu = sg.wu_model
             L.append("{")
-            L += self.wu_pre_bindings(sg, used_names(wu.pre_event_threshold_condition_code))
+            L += self.wu_neuron_bindings(sg, "pre",
+                                         used_names(wu.pre_event_threshold_condition_code))
             cond = self.user_expr(wu, "pre_event_threshold_condition_code",
                                   wu.pre_event_threshold_condition_code)
             L.append(f"if {cond} {{ _ev{k}[_evCnt{k}++] = id; }}")
@@ -322,63 +325,49 @@ class Generator:
             L.append("_rec[id / 32] |= (1u << (id % 32));")
         if m.reset_code:
             L.append(self.user_code(m, "reset_code", m.reset_code))
-        for sg in pop.out_syn:
-            L += self.wu_neuron_code(sg, "pre", "pre_spike_code")
-        for sg in pop.in_syn:
-            L += self.wu_neuron_code(sg, "post", "post_spike_code")
+        L += self.wu_neuron_codes(pop, "spike")
         return L
 
-    def input_code(self, group, snippet, field, params, egps, vars, refs, target, dyn_prefix=""):
+    def input_code(self, group, snippet, field, params, egps, tables, target, dyn_prefix=""):
         """A postsynaptic model's or current source's code for neuron ``id``, its
-        ``injectCurrent`` adding to ``target``."""
+        ``injectCurrent`` adding to ``target``; ``tables``: its variables and references."""
         code = getattr(snippet, field)
         if not code:
             return []
         used = used_names(code)
-        L = self.bind_params(group, snippet, params, used, dyn_prefix)
-        L += self.bind_egps(egps, used)
-        L += self.bind_vars(vars, used, "id")
-        L += self.bind_refs(refs, used, "id")
+        L = self.bind(group, snippet, params, egps, used, [(t, "id") for t in tables],
+                      dyn_prefix)
         L.append(self.user_code(snippet, field, code,
                                 {"injectCurrent": (f"{target} += ({{0}})", 1)}))
         return L
 
-    def wu_pre_bindings(self, sg, used):
-        wu = sg.wu_model
-        L = self.bind_params(sg, wu, sg.params, used)
-        L += self.bind_egps(sg.extra_global_params, used)
-        L += self.bind_vars(sg.pre_vars, used, "id")
-        L += self.bind_refs(sg.pre_var_refs, used, "id")
-        for name, value in (("id_pre", "id"), ("num_pre", str(sg.src.num_neurons))):
+    def wu_neuron_bindings(self, sg, side, used):
+        """A weight-update model's per-neuron code ('pre' or 'post' side) for neuron ``id``."""
+        vars, refs, pop = ((sg.pre_vars, sg.pre_var_refs, sg.src) if side == "pre"
+                           else (sg.post_vars, sg.post_var_refs, sg.trg))
+        L = self.bind(sg, sg.wu_model, sg.params, sg.extra_global_params, used,
+                      [(vars, "id"), (refs, "id")])
+        for name, value in ((f"id_{side}", "id"), (f"num_{side}", str(pop.num_neurons))):
             if name in used:
                 L.append(f"const unsigned int {name} = {value};")
         return L
 
-    def wu_neuron_code(self, sg, side, field):
-        wu = sg.wu_model
-        code = getattr(wu, field)
-        if not code:
-            return []
-        used = used_names(code)
-        if side == "pre":
-            L = ["{"] + self.wu_pre_bindings(sg, used)
-        else:
-            L = ["{"] + self.bind_params(sg, wu, sg.params, used)
-            L += self.bind_egps(sg.extra_global_params, used)
-            L += self.bind_vars(sg.post_vars, used, "id")
-            L += self.bind_refs(sg.post_var_refs, used, "id")
-            for name, value in (("id_post", "id"), ("num_post", str(sg.trg.num_neurons))):
-                if name in used:
-                    L.append(f"const unsigned int {name} = {value};")
-        L.append(self.user_code(wu, field, code))
-        L.append("}")
+    def wu_neuron_codes(self, pop, kind):
+        """The ``pre_<kind>_code`` of the groups leaving ``pop`` and the ``post_<kind>_code``
+        of those arriving (kind: 'dynamics' or 'spike')."""
+        L = []
+        for sg in pop.out_syn:
+            L += self.wu_neuron_code(sg, "pre", f"pre_{kind}_code")
+        for sg in pop.in_syn:
+            L += self.wu_neuron_code(sg, "post", f"post_{kind}_code")
         return L
 
-    @staticmethod
-    def uses_add_to_pre(sg):
-        wu = sg.wu_model
-        return any("addToPre" in used_names(c) for c in
-                   (wu.pre_spike_syn_code, wu.pre_event_syn_code, wu.synapse_dynamics_code))
+    def wu_neuron_code(self, sg, side, field):
+        code = getattr(sg.wu_model, field)
+        if not code:
+            return []
+        return (["{"] + self.wu_neuron_bindings(sg, side, used_names(code))
+                + [self.user_code(sg.wu_model, field, code), "}"])
 
     # -- synapse update -------------------------------------------------------
     def row_loop(self, sg, body):
@@ -404,14 +393,9 @@ class Generator:
     def synapse_body(self, sg, field):
         wu = sg.wu_model
         code = getattr(wu, field)
-        used = used_names(code)
-        L = self.bind_params(sg, wu, sg.params, used)
-        L += self.bind_egps(sg.extra_global_params, used)
-        L += self.bind_vars(sg.vars, used, "_syn")
-        L += self.bind_vars(sg.pre_vars, used, "id_pre")
-        L += self.bind_vars(sg.post_vars, used, "id_post")
-        L += self.bind_refs(sg.pre_var_refs, used, "id_pre")
-        L += self.bind_refs(sg.post_var_refs, used, "id_post")
+        L = self.bind(sg, wu, sg.params, sg.extra_global_params, used_names(code),
+                      [(sg.vars, "_syn"), (sg.pre_vars, "id_pre"), (sg.post_vars, "id_post"),
+                       (sg.pre_var_refs, "id_pre"), (sg.post_var_refs, "id_post")])
         L.append(self.user_code(wu, field, code, {
             "addToPost": ("_outPost[id_post] += ({0})", 1),
             "addToPre": ("_outPre[id_pre] += ({0})", 1)}))
@@ -423,7 +407,7 @@ class Generator:
         L = [f"{{ // synapse population {sg.name}",
              f"const unsigned int num_pre = {npre}, num_post = {npost}; (void)num_pre; (void)num_post;",
              f"scalar* const _outPost = {self.a(sg.out_post.key)} + (size_t)_b * {npost}; (void)_outPost;"]
-        if self.uses_add_to_pre(sg):
+        if uses_add_to_pre(sg):
             L.append(f"scalar* const _outPre = {self.a(sg.name + '._outPre')} + (size_t)_b * {npre};")
         if sg.name in self.sg_rng:
             L.append(f"_Rng _rng(_rngState + 4 * ((size_t){self.sg_rng[sg.name]} + _b));")
@@ -451,13 +435,6 @@ class Generator:
         L = [f"{{ // custom update {cu.name}", f"const unsigned int _nb = {nb}; (void)_nb;"]
         reduce_lines, combine = [], []
         init_targets = []
-        body_bind = self.bind_params(cu, m, cu.params, used)
-        body_bind += self.bind_egps(cu.extra_global_params, used)
-        for n, egp in cu.egp_refs.items():
-            if n in used:
-                c = ctype(egp.type, self.prec)
-                body_bind.append(f"{c}* const {n} = {self.a(egp.key)};" if egp.is_pointer else
-                                 f"const {c} {n} = {self.a(egp.key)}[0];")
         element = "_syn" if cu.is_wu else "id"
         targets = [(v.name, v, v.access.name.endswith("MAX"))
                    for v in cu.vars.values() if v.access.name.startswith("REDUCE")]
@@ -473,14 +450,9 @@ class Generator:
             reduce_lines.append(f"{c} {name} = {ident};")
             tgt = f"{self.a(array.key)}[{self.index(array.dims, self.storage(array), element)}]"
             combine.append(f"{tgt} = std::max({tgt}, {name});" if is_max else f"{tgt} += {name};")
-        for v in cu.vars.values():
-            if v.name in used and v.name not in reduce_names:
-                ro = v.access in (CustomUpdateVarAccess.READ_ONLY, CustomUpdateVarAccess.READ_ONLY_SHARED,
-                                  CustomUpdateVarAccess.READ_ONLY_SHARED_NEURON)
-                body_bind.append(self.bind_var(v.name, v, element, ro))
-        for name, (decl, t) in cu.var_refs.items():
-            if name in used and name not in reduce_names:
-                body_bind.append(self.bind_var(name, t, element, decl.access == VarAccessMode.READ_ONLY))
+        # Reduction targets are locals combined into their arrays after the code
+        body_bind = self.bind(cu, m, cu.params, cu.extra_global_params | cu.egp_refs,
+                              used - reduce_names, [(cu.vars, element), (cu.var_refs, element)])
         code = self.user_code(m, "update_code", m.update_code) if m.update_code else ""
         body = "\n".join(["{", "const unsigned int batch = _b; (void)batch;"] + body_bind
                          + reduce_lines + [code] + combine + ["}"])
@@ -518,19 +490,13 @@ class Generator:
         c = ctype(var.type, self.prec)
         nb = self.B if BATCH in var.dims else 1
         L = ["{", f"_Rng _rng(_rngState + 4 * (size_t){stream});"]
-        L += [f"const {ctype(t, self.prec)} {n} = {literal(init.params[n], t, self.prec)};"
-              for n, t in snip.params if n in used]
-        derived = {}
-        for name, func, type_ in snip.derived_params:
-            derived[name] = float(func(dict(init.params) | derived, self.m.dt))
-            L.append(f"const {ctype(type_, self.prec)} {name} = "
-                     f"{literal(derived[name], type_, self.prec)};")
+        L += self.bind_params(snip, init.params, used)
         code = self.user_code(snip, "var_init_code", snip.var_init_code)
         if isinstance(var, SynapseVariable):
-            sg = var.group.synapse_group if hasattr(var.group, "is_wu") else var.group
-            element = "_syn"
+            sg = var.group.synapse_group
             inner = (f"{{ const unsigned int batch = _b; (void)batch; {c} value; {code}"
-                     f"{self.a(var.key)}[{self.index(var.dims, self.syn_storage(sg), element)}] = value; }}")
+                     f"{self.a(var.key)}[{self.index(var.dims, self.storage(var), '_syn')}]"
+                     " = value; }")
             L.append(f"const unsigned int num_pre = {sg.src.num_neurons}, num_post = "
                      f"{sg.trg.num_neurons}; (void)num_pre; (void)num_post;")
             L.append(f"for (unsigned int _b = 0; _b < {nb}; _b++)")
@@ -578,11 +544,7 @@ class Generator:
             f"typedef {time_c} timepoint;",
             FTZ_CODE, RNG_CODE,
         ]
-        dt = literal(m.dt, "double", self.prec)
-        prologue = (f"const timepoint t = (timepoint)_ts * (timepoint){dt}; (void)t;\n"
-                    f"const scalar dt = (scalar){dt}; (void)dt;\n"
-                    f"const unsigned int batch = _b; (void)batch;\n"
-                    f"const unsigned int num_batch = {self.B}; (void)num_batch;\n")
+        prologue = self.time_names() + "const unsigned int batch = _b; (void)batch;\n"
         body = [self.synapse_block(sg) for sg in m.synapse_populations.values()]
         body += [self.neuron_block(pop) for pop in m.neuron_populations.values()]
         funcs = [self.function(
@@ -601,28 +563,27 @@ class Generator:
         groups = {}
         for cu in m.custom_updates.values():
             groups.setdefault(cu.group_name, []).append(cu)
-        self.custom_update_groups = list(groups)
         for name, cus in groups.items():
-            cu_prologue = (f"const timepoint t = (timepoint)_ts * (timepoint){dt}; (void)t;\n"
-                           f"const scalar dt = (scalar){dt}; (void)dt;\n"
-                           f"const unsigned int num_batch = {self.B}; (void)num_batch;\n")
             funcs.append(self.function(
                 f"extern \"C\" void custom_update_{name}(void** _p, uint64_t _ts, int _nthreads)",
-                "(void)_nthreads;\n" + cu_prologue + "\n".join(self.custom_update_block(cu) for cu in cus)))
-        init_blocks = []
-        self.init_streams = 0
-        inits = [v for v in self.init_vars()]
+                "(void)_nthreads;\n" + self.time_names()
+                + "\n".join(self.custom_update_block(cu) for cu in cus)))
+        inits = list(self.init_vars())
         base = self.lay.rng(len(inits))
-        for k, var in enumerate(inits):
-            init_blocks.append(self.init_block(var, base + k))
-        funcs.append(self.function("extern \"C\" void initialize(void** _p, uint64_t* _rngState)",
-                                   f"const scalar dt = (scalar){dt}; (void)dt; (void)_rngState;\n"
-                                   f"const unsigned int num_batch = {self.B}; (void)num_batch;\n"
-                                   + "\n".join(init_blocks)))
+        funcs.append(self.function(
+            "extern \"C\" void initialize(void** _p, uint64_t* _rngState)",
+            "(void)_rngState;\n" + self.time_names(with_t=False)
+            + "\n".join(self.init_block(var, base + k) for k, var in enumerate(inits))))
         return self._resolve_lines("\n".join(head + funcs))
 
+    def time_names(self, with_t=True):
+        """``t`` (from the argument ``_ts``), ``dt`` and ``num_batch`` for code strings."""
+        dt = literal(self.m.dt, "double", self.prec)
+        t = f"const timepoint t = (timepoint)_ts * (timepoint){dt}; (void)t;\n" if with_t else ""
+        return (t + f"const scalar dt = (scalar){dt}; (void)dt;\n"
+                f"const unsigned int num_batch = {self.B}; (void)num_batch;\n")
+
     def init_vars(self):
-        from ..spec import VarInit
         m = self.m
         groups = (list(m.neuron_populations.values()) + list(m.synapse_populations.values())
                   + list(m.current_sources.values()) + list(m.custom_updates.values()))

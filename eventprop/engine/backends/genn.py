@@ -87,20 +87,12 @@ def _padded_group(var):
     """The SPARSE synapse group whose padded rows store ``var``, or None."""
     if not isinstance(var, SynapseVariable):
         return None
-    sg = var.group.synapse_group if isinstance(var.group, CustomUpdate) else var.group
+    sg = var.group.synapse_group
     return sg if sg.matrix_type == SynapseMatrixType.SPARSE else None
 
 
 def _is_array(init):
     return not isinstance(init, VarInit) and np.ndim(init) > 0
-
-
-def _param_name(group, key):
-    """pygenn's name for a key of ``group.dynamic_params``: our synapse groups
-    prefix postsynaptic-model parameters with 'psm_', pygenn shares one namespace."""
-    if isinstance(group, SynapseGroup) and key.startswith("psm_"):
-        return key[len("psm_"):], group.ps_params
-    return key, group.params
 
 
 class _Translator:
@@ -167,7 +159,7 @@ class _Translator:
                                   ("post_vars", "create_wu_post_var_ref")):
                 if getattr(g, table).get(target.name) is target:
                     return getattr(self.pg, create)(pg_group, target.name)
-        if isinstance(g, CustomUpdate) and g.is_wu:
+        if isinstance(g, CustomUpdate) and g.synapse_group is not None:
             return self.pg.create_wu_var_ref(pg_group, target.name)
         return self.pg.create_var_ref(pg_group, target.name)
 
@@ -257,7 +249,7 @@ class GeNNBackend:
 
         for group, g in groups.items():
             for key in group.dynamic_params:
-                name, params = _param_name(group, key)
+                name, params = group.dynamic_param(key)
                 if isinstance(group, SynapseGroup):
                     (g.set_wu_param_dynamic if params is group.params
                      else g.set_ps_param_dynamic)(name)
@@ -308,7 +300,7 @@ class GeNNRuntime:
                     self._write_padded(ours, built.sparse[sg.name])
                     theirs.push_to_device()
             for key in group.dynamic_params:
-                name, params = _param_name(group, key)
+                name, params = group.dynamic_param(key)
                 g.set_dynamic_param_value(name, params[name])
 
     @staticmethod
@@ -331,7 +323,7 @@ class GeNNRuntime:
         self.genn.custom_update(name)
 
     def set_dynamic_param(self, group, key, value):
-        self.groups[group].set_dynamic_param_value(_param_name(group, key)[0], value)
+        self.groups[group].set_dynamic_param_value(group.dynamic_param(key)[0], value)
 
     def push(self, array):
         self.arrays[array].push_to_device()

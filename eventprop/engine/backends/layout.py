@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..code import RNG_FUNCTIONS, declared_names, tokenize, used_names
-from ..model import BATCH, ELEMENT, SynapseMatrixType
+from ..model import BATCH, ELEMENT, SynapseMatrixType, synapse_storage
 from ..spec import numpy_dtype
 
 CTYPES = {
@@ -31,7 +31,8 @@ class ArraySpec:
     index: int
     key: str
     type: str          # GeNN type name ('scalar', 'unsigned int', ...)
-    size: object       # int, or None when fixed only at load (EGPs, recording)
+    size: object       # int, or a function of the number of recording steps giving the
+                       # size fixed only at load (EGPs, recording buffers)
     owner: object = None   # the front-end Array it backs, if any
 
     def dtype(self, precision):
@@ -70,6 +71,21 @@ class Layout:
         return start
 
 
+def uses_add_to_pre(sg):
+    wu = sg.wu_model
+    return any("addToPre" in used_names(c) for c in
+               (wu.pre_spike_syn_code, wu.pre_event_syn_code, wu.synapse_dynamics_code))
+
+
+def egp_size(egp):
+    def size(num_recording_timesteps):
+        if egp.init_values is None:
+            raise ValueError(f"extra global parameter '{egp.key}' has no values: call "
+                             "set_init_values(...) before load()")
+        return egp.init_values.size
+    return size
+
+
 def two_pass(pop):
     """Whether a population's update can run in two passes, the dynamics of all neurons
     (vectorisable), then spikes and resets in neuron order. The reset code must not see
@@ -105,18 +121,13 @@ def plan(model):
             row_length, stride, ind, slot = sg._csr()
             lay.sparse[sg.name] = SparseLayout(row_length, stride, ind, slot, np.sort(slot))
 
-    def storage(sg):
-        if sg.matrix_type == SynapseMatrixType.DENSE:
-            return sg.src.num_neurons * sg.trg.num_neurons
-        return sg.src.num_neurons * lay.sparse[sg.name].stride
-
     def add_vars(vars, n):
         for v in vars.values():
             lay.add(v.key, v.type, array_size(model, v.dims, n), v)
 
     def add_egps(egps):
         for e in egps.values():
-            lay.add(e.key, e.type, None, e)
+            lay.add(e.key, e.type, egp_size(e), e)
 
     def add_dynamic(group):
         lay.add(f"{group.name}._dyn", "double", max(1, len(group.dynamic_params)))
@@ -129,14 +140,15 @@ def plan(model):
         lay.add(f"{pop.name}._spkCnt", "uint32_t", b)
         lay.add(f"{pop.name}._spk", "uint32_t", b * n)
         if pop.spike_recording_enabled:
-            lay.add(f"{pop.name}._recSpk", "uint32_t", None)
+            words = (n + 31) // 32
+            lay.add(f"{pop.name}._recSpk", "uint32_t", lambda steps: steps * b * words)
         if two_pass(pop):
             # Spike flags between the two passes, rows padded to whole words
             lay.add(f"{pop.name}._fire", "uint8_t", b * fire_stride(n))
         if pop.model.auto_refractory_required:
             lay.add(f"{pop.name}._prevThreshold", "uint8_t", b * n)
     for sg in model.synapse_populations.values():
-        add_vars(sg.vars, storage(sg))
+        add_vars(sg.vars, synapse_storage(sg, lay.sparse))
         add_vars(sg.pre_vars, sg.src.num_neurons)
         add_vars(sg.post_vars, sg.trg.num_neurons)
         add_vars(sg.psm_vars, sg.trg.num_neurons)
@@ -144,7 +156,8 @@ def plan(model):
         add_egps(sg.psm_extra_global_params)
         add_dynamic(sg)
         lay.add(sg.out_post.key, "scalar", b * sg.trg.num_neurons, sg.out_post)
-        lay.add(f"{sg.name}._outPre", "scalar", b * sg.src.num_neurons)
+        if uses_add_to_pre(sg):
+            lay.add(f"{sg.name}._outPre", "scalar", b * sg.src.num_neurons)
         if sg.wu_model.pre_event_syn_code:
             lay.add(f"{sg.name}._evCnt", "uint32_t", b)
             lay.add(f"{sg.name}._ev", "uint32_t", b * sg.src.num_neurons)
@@ -156,7 +169,8 @@ def plan(model):
         add_egps(cs.extra_global_params)
         add_dynamic(cs)
     for cu in model.custom_updates.values():
-        add_vars(cu.vars, storage(cu.synapse_group) if cu.is_wu else cu.num_elements)
+        add_vars(cu.vars, synapse_storage(cu.synapse_group, lay.sparse) if cu.is_wu
+                 else cu.num_elements)
         add_egps(cu.extra_global_params)
         add_dynamic(cu)
     return lay
