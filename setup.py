@@ -7,7 +7,8 @@ setup(
     long_description=open("README.md").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.9",
-    packages=find_packages(include=["eventprop", "eventprop.*"]),
+    packages=find_packages(include=["eventprop", "eventprop.*", "simulators"]),
+    py_modules=["models"],
     install_requires=["numpy>=1.22", "scipy>=1.8"],
     extras_require={
         "test": ["pytest>=7"],

@@ -1,0 +1,465 @@
+"""The GeNN 5 models of EventProp: neurons with their adjoints, synapses and custom updates.
+
+Every definition is plain GeNN 5 (code strings with plain names); nothing here depends on
+the backend that runs it. The functions take the options that change the code (loss type,
+neuron type, regularisation, trainable time constants) and return one model each.
+
+One trial runs ``trial_steps`` (S) forward steps followed by S + 1 backward steps, with the
+model's timestep counting from 0 at the start of the trial. Every neuron derives from ``t``
+the integer ``step``: forward steps are 0 .. S-1; in the backward steps each neuron first
+integrates its adjoints from time (n+1) dt back to n dt, n = 2 S - step (nothing at n = S,
+the terminal condition lambda(T) = 0), then applies the jump of a spike emitted in forward
+step n, then flags the spike of step n - 1 (``back_spike``) so that the outgoing synapses see
+it in the next step, reading the adjoints of their targets at time n dt: the time at which
+that spike had arrived in the forward pass.
+
+Spike rings store the integer step of each spike and I - V at it, per neuron and batch
+instance (``max_spikes`` slots). ``n_spk`` counts every spike, so the host can see spikes
+that did not fit.
+"""
+import math
+
+from eventprop.engine import (CustomUpdateVarAccess, VarAccess, VarAccessMode,
+                              create_custom_update_model, create_neuron_model,
+                              create_postsynaptic_model, create_weight_update_model)
+
+LOSS_TYPES = ("first_spike", "first_spike_exp", "max", "sum", "sum_weigh_linear",
+              "sum_weigh_exp", "sum_weigh_sigmoid", "sum_weigh_input", "avg_xentropy")
+SUM_LOSSES = ("sum", "sum_weigh_linear", "sum_weigh_exp", "sum_weigh_sigmoid", "sum_weigh_input")
+FIRST_SPIKE_LOSSES = ("first_spike", "first_spike_exp")
+HIDDEN_NEURON_TYPES = ("LIF", "hetLIF", "ALIF")
+REG_TYPES = ("none", "simple", "Thomas1")
+
+RO = VarAccess.READ_ONLY
+RO_REF = VarAccessMode.READ_ONLY
+
+# Membrane and synaptic time constants are per-neuron variables shared by the batch, with the
+# exact-integration coefficients alpha_m = exp(-dt/tau_m), alpha_s = exp(-dt/tau_syn) and
+# beta = tau_syn / (tau_m - tau_syn) (alpha_m - alpha_s), kept up to date by TauCoefficients.
+TAU_VARS = [("tau_m", "scalar", RO), ("tau_syn", "scalar", RO), ("alpha_m", "scalar", RO),
+            ("alpha_s", "scalar", RO), ("beta", "scalar", RO)]
+
+STEP_CODE = """
+const int step = (int)(t / dt + 0.5);
+const int ring = (batch * num_neurons + id) * max_spikes;
+bool fire = false;
+"""
+
+FORWARD_MEMBRANE = "V = alpha_m * V + beta * Isyn;"
+
+# tau_m dlambda_V/ds = -lambda_V + A, tau_syn dlambda_I/ds = -lambda_I + lambda_V, integrated
+# exactly over one step in backward time s with a constant drive A
+BACKWARD_ADJOINTS = """
+lambda_I = A + (lambda_I - A) * alpha_s + tau_m / tau_syn * beta * (lambda_V - A);
+lambda_V = A + (lambda_V - A) * alpha_m;
+"""
+
+# dL/dtau_m = integral of lambda_V dV/dt, dL/dtau_syn = integral of lambda_I dI/dt (smooth
+# part); the forward pass keeps both derivatives per step
+TAU_FORWARD = """
+const int f = (batch * num_neurons + id) * trial_steps + step;
+fwd_dV[f] = (Isyn - V) / tau_m;
+fwd_dI[f] = -Isyn / tau_syn;
+"""
+TAU_BACKWARD = """
+const int f = (batch * num_neurons + id) * trial_steps + n;
+dtau_m += lambda_V * fwd_dV[f] * dt;
+dtau_syn += lambda_I * fwd_dI[f] * dt;
+"""
+TAU_GRAD_VARS = [("dtau_m", "scalar"), ("dtau_syn", "scalar")]
+TAU_GRAD_EGPS = [("fwd_dV", "scalar*"), ("fwd_dI", "scalar*")]
+
+RING_VARS = [("n_spk", "int"), ("p", "int"), ("back_spike", "int")]
+RING_EGPS = [("ring_step", "int*"), ("ring_ImV", "scalar*")]
+STORE_SPIKE = """
+if (p < max_spikes) {
+    ring_step[ring + p] = step;
+    ring_ImV[ring + p] = Isyn - V%s;
+    p++;
+}
+n_spk++;
+"""
+FLAG_NEXT_SPIKE = "back_spike = (p > 0 && ring_step[ring + p - 1] == n - 1);"
+
+
+def _backward(propagate, jump, extra=""):
+    return f"""
+if (step < trial_steps) {{
+    FORWARD
+}}
+else {{
+    const int n = 2 * trial_steps - step;
+    if (n < trial_steps) {{
+{_indent(propagate, 8)}
+    }}
+{_indent(extra, 4)}
+    if (back_spike) {{
+        p--;
+{_indent(jump, 8)}
+        back_spike = 0;
+    }}
+    {FLAG_NEXT_SPIKE}
+}}
+"""
+
+
+def _indent(code, n):
+    return "\n".join(" " * n + line if line.strip() else line
+                     for line in code.strip("\n").splitlines())
+
+
+def _sim_code(forward, backward_template):
+    return STEP_CODE.strip() + "\n" + backward_template.replace(
+        "FORWARD", _indent(forward, 4).lstrip())
+
+
+# -- input ---------------------------------------------------------------------------------
+
+def input_neuron():
+    """Spike source replaying each example's spike steps, and flagging them backwards.
+
+    ``spikeStep`` holds, per batch instance and neuron, the sorted distinct steps
+    ``spikeStep[startSpike .. endSpike-1]``; ``p`` walks forwards through them in the forward
+    pass and backwards in the backward pass."""
+    return create_neuron_model(
+        "EVPInput",
+        params=[("trial_steps", "int")],
+        vars=[("startSpike", "int", VarAccess.READ_ONLY_DUPLICATE),
+              ("endSpike", "int", VarAccess.READ_ONLY_DUPLICATE),
+              ("p", "int"), ("back_spike", "int")],
+        extra_global_params=[("spikeStep", "int*")],
+        sim_code="""
+const int step = (int)(t / dt + 0.5);
+if (step >= trial_steps) {
+    const int n = 2 * trial_steps - step;
+    if (back_spike) {
+        p--;
+        back_spike = 0;
+    }
+    back_spike = (p > startSpike && spikeStep[p - 1] == n - 1);
+}
+""",
+        threshold_condition_code="step < trial_steps && p < endSpike && spikeStep[p] == step",
+        reset_code="p++;")
+
+
+# -- hidden --------------------------------------------------------------------------------
+
+def hidden_neuron(neuron_type="LIF", reg_type="none", train_tau=False):
+    """A hidden LIF (or hetLIF, whose taus differ per neuron) or ALIF neuron with its adjoints.
+
+    The jump at a spike is the exact one of Wunderlich & Pehle for a reset to v_reset:
+    lambda_V- = lambda_V+ + ((v_thresh - v_reset) lambda_V+ + RevISyn) / (I - V), with
+    RevISyn = sum over outgoing synapses of w (lambda_V - lambda_I) of the targets. ALIF
+    (threshold v_thresh + B, B += B_incr at a spike, tau_B dB/dt = -B) adds its adaptation
+    adjoint lambda_B; the spike condition's rate of change is then (I - V)/tau_m + B/tau_B."""
+    if neuron_type not in HIDDEN_NEURON_TYPES:
+        raise ValueError(f"hidden neuron type {neuron_type!r}: valid are {HIDDEN_NEURON_TYPES}")
+    if reg_type not in REG_TYPES:
+        raise ValueError(f"regularisation type {reg_type!r}: valid are {REG_TYPES}")
+    alif = neuron_type == "ALIF"
+    params = ["v_thresh", "v_reset", ("trial_steps", "int"), ("max_spikes", "int"), "p_drop"]
+    vars = [("V", "scalar"), ("lambda_V", "scalar"), ("lambda_I", "scalar")] + RING_VARS + TAU_VARS
+    egps = list(RING_EGPS)
+    derived = []
+    forward = ("\n" + TAU_FORWARD if train_tau else "") + FORWARD_MEMBRANE
+    propagate = "const scalar A = 0.0;" + BACKWARD_ADJOINTS + (TAU_BACKWARD if train_tau else "")
+    threshold = "v_thresh"
+    if alif:
+        params += ["tau_B", "B_incr"]
+        derived = [("alpha_B", lambda pars, dt: math.exp(-dt / pars["tau_B"]))]
+        vars += [("B", "scalar"), ("lambda_B", "scalar")]
+        egps += [("ring_B", "scalar*")]
+        forward += "\nB *= alpha_B;"
+        propagate += "\nlambda_B *= alpha_B;"
+        threshold = "v_thresh + B"
+        jump = """
+const scalar Bs = ring_B[ring + p];
+lambda_V += ((v_thresh + Bs - v_reset - tau_m * Bs / tau_B) * lambda_V - B_incr * lambda_B
+             + RevISyn) / ring_ImV[ring + p];
+lambda_B -= tau_m / tau_B * lambda_V;
+"""
+        store = STORE_SPIKE.replace("    p++;", "    ring_B[ring + p] = B;\n    p++;") % \
+            " + tau_m * B / tau_B"
+        reset = store + "V = v_reset;\nB += B_incr;"
+    else:
+        jump = "lambda_V += ((v_thresh - v_reset) * lambda_V + RevISyn) / ring_ImV[ring + p];"
+        reset = STORE_SPIKE % "" + "V = v_reset;"
+    if reg_type in ("simple", "Thomas1"):
+        # The spike-count penalty of Nowotny et al.: applied at every stored spike
+        params += ["lbd_upper", "lbd_lower", "nu_upper"]
+        jump += "\nlambda_V -= (n_spk > nu_upper ? lbd_upper : lbd_lower) * (n_spk - nu_upper);"
+    if reg_type == "Thomas1":
+        # ... plus a penalty on the layer's total spike count in this batch instance
+        params += ["rho_upper", "glb_upper"]
+        vars += [("layer_spikes", "scalar", VarAccess.READ_ONLY_SHARED_NEURON)]
+        jump += ("\nif (layer_spikes > rho_upper) {\n"
+                 "    lambda_V -= glb_upper * (layer_spikes - rho_upper) / num_neurons;\n}")
+    if train_tau:
+        vars += TAU_GRAD_VARS
+        egps += TAU_GRAD_EGPS
+    forward += (f"\nfire = V >= {threshold} && "
+                "(p_drop <= 0.0 || gennrand_uniform() >= p_drop);")
+    name = f"EVP{neuron_type}" + ("" if reg_type == "none" else f"_{reg_type}") + \
+        ("_tau" if train_tau else "")
+    return create_neuron_model(
+        name, params=params, vars=vars, derived_params=derived, extra_global_params=egps,
+        additional_input_vars=[("RevISyn", "scalar", 0.0)],
+        sim_code=_sim_code(forward, _backward(propagate, jump)),
+        threshold_condition_code="fire", reset_code=reset)
+
+
+# -- output --------------------------------------------------------------------------------
+
+# Weight of V(t) in the sum-family losses at the trial fraction x = t / T
+SUM_WEIGHTS = {
+    "sum": "1.0",
+    "sum_weigh_linear": "(1.0 - x)",
+    "sum_weigh_exp": "exp(-x)",
+    "sum_weigh_sigmoid": "(1.0 / (1.0 + exp((x - 0.5) / 0.2)))",
+    "sum_weigh_input": "avgIn",
+}
+
+
+def output_neuron(loss_type, train_tau=False):
+    """The output neuron of one loss: leaky integrators for the voltage losses, LIF for the
+    spike-time losses. Each holds ``logit`` (the quantity whose softmax over the classes gives
+    the class probabilities ``P``) and reads its example's label from ``label[batch]``
+    (negative: a padding example, which drives nothing)."""
+    if loss_type in FIRST_SPIKE_LOSSES:
+        if train_tau:
+            raise ValueError(f"trainable output time constants need a voltage loss, not "
+                             f"{loss_type!r}")
+        return _first_spike_output(loss_type)
+    if loss_type not in LOSS_TYPES:
+        raise ValueError(f"loss type {loss_type!r}: valid are {LOSS_TYPES}")
+    vars = [("V", "scalar"), ("lambda_V", "scalar"), ("lambda_I", "scalar"),
+            ("logit", "scalar"), ("P", "scalar", VarAccess.READ_ONLY_DUPLICATE)] + TAU_VARS
+    egps = [("label", "int*")]
+    additional = []
+    own = "(batch * num_neurons + id) * trial_steps"
+    if loss_type in SUM_LOSSES:
+        # s_k = (1/T) sum_n w(n dt / T) V_k(n dt) dt; the drive is -dl/dV = w (delta - P) / T
+        weight = SUM_WEIGHTS[loss_type]
+        forward = f"const scalar x = (scalar)step / trial_steps;\nlogit += {weight} * V / trial_steps;"
+        drive = (f"const scalar x = (scalar)n / trial_steps;\n"
+                 f"A = {weight} * ((id == y) - P) / (trial_steps * dt);")
+        if loss_type == "sum_weigh_input":
+            additional = [("avgIn", "scalar", 0.0)]
+            egps += [("fwd_w", "scalar*")]
+            forward = f"fwd_w[{own} + step] = avgIn;\n" + forward
+            drive = (f"A = fwd_w[{own} + n] * ((id == y) - P) / (trial_steps * dt);")
+    elif loss_type == "max":
+        # s_k = max_n V_k(n dt): a jump (delta - P) / tau_m at the step of the maximum
+        vars += [("max_step", "int")]
+        forward = "if (V > logit) {\n    logit = V;\n    max_step = step;\n}"
+        drive = ""
+    else:  # avg_xentropy: the time average of -log softmax_y(V(t)); logit = mean V predicts
+        egps += [("fwd_V", "scalar*")]
+        forward = f"fwd_V[{own} + step] = V;\nlogit += V / trial_steps;"
+        drive = f"""
+const int first = batch * num_neurons * trial_steps + n;
+scalar vmax = fwd_V[first];
+for (int k = 1; k < num_neurons; k++) {{
+    vmax = fmax(vmax, fwd_V[first + k * trial_steps]);
+}}
+scalar z = 0.0;
+for (int k = 0; k < num_neurons; k++) {{
+    z += exp(fwd_V[first + k * trial_steps] - vmax);
+}}
+A = ((id == y) - exp(fwd_V[{own} + n] - vmax) / z) / (trial_steps * dt);
+"""
+    forward += "\n" + (TAU_FORWARD if train_tau else "") + FORWARD_MEMBRANE
+    propagate = ("scalar A = 0.0;\nif (y >= 0) {\n" + _indent(drive, 4) + "\n}" if drive
+                 else "const scalar A = 0.0;")
+    propagate += BACKWARD_ADJOINTS + (TAU_BACKWARD if train_tau else "")
+    if loss_type == "max":
+        propagate += "if (y >= 0 && n == max_step) {\n    lambda_V += ((id == y) - P) / tau_m;\n}"
+    if train_tau:
+        vars += TAU_GRAD_VARS
+        egps += TAU_GRAD_EGPS
+    sim_code = f"""
+const int step = (int)(t / dt + 0.5);
+if (step < trial_steps) {{
+{_indent(forward, 4)}
+}}
+else {{
+    const int n = 2 * trial_steps - step;
+    const int y = label[batch];
+    if (n < trial_steps) {{
+{_indent(propagate, 8)}
+    }}
+}}
+"""
+    return create_neuron_model(
+        f"EVPOutput_{loss_type}" + ("_tau" if train_tau else ""),
+        params=[("trial_steps", "int")], vars=vars, extra_global_params=egps,
+        additional_input_vars=additional, sim_code=sim_code)
+
+
+def _first_spike_output(loss_type):
+    """LIF output for L = -log softmax_y(-t / tau0) + alpha f(t_y), t_k the first spike time
+    of output k (T + 1 ms when silent), f(t) = 1 / (1.01 T - t) (first_spike) or
+    exp(t / tau1) - 1 (first_spike_exp). The loss's derivative by the first spike time enters
+    that spike's jump. A silent label neuron has a flat loss; it gets the reference's push
+    (alpha f'(T) on lambda_V at the end of the trial) so that it can start to fire."""
+    if loss_type == "first_spike":
+        params = ["tau0", "alpha"]
+        dfdt = "alpha / ((1.01 * T - ty) * (1.01 * T - ty))"
+        push = "alpha / ((0.01 * T) * (0.01 * T))"
+    else:
+        params = ["tau0", "tau1", "alpha"]
+        dfdt = "alpha / tau1 * exp(ty / tau1)"
+        push = "alpha / tau1 * exp(T / tau1)"
+    jump = f"""
+scalar dldt = 0.0;
+if (p == 0 && y >= 0) {{
+    const scalar ty = first_step * dt;
+    dldt = (id == y) ? (1.0 - P) / tau0 + {dfdt} : -P / tau0;
+}}
+lambda_V += ((v_thresh - v_reset) * lambda_V + dldt) / ring_ImV[ring + p];
+"""
+    extra = f"""
+const int y = label[batch];
+const scalar T = trial_steps * dt;
+if (n == trial_steps - 1 && id == y && first_step < 0) {{
+    lambda_V += {push};
+}}
+"""
+    # The push comes after the propagation of the last step, as in the reference code
+    backward = _backward("const scalar A = 0.0;" + BACKWARD_ADJOINTS, jump, extra)
+    return create_neuron_model(
+        f"EVPOutput_{loss_type}",
+        params=["v_thresh", "v_reset", ("trial_steps", "int"), ("max_spikes", "int")] + params,
+        vars=[("V", "scalar"), ("lambda_V", "scalar"), ("lambda_I", "scalar"),
+              ("first_step", "int"), ("logit", "scalar"), ("P", "scalar", VarAccess.READ_ONLY_DUPLICATE)]
+             + RING_VARS + TAU_VARS,
+        extra_global_params=RING_EGPS + [("label", "int*")],
+        sim_code=_sim_code(FORWARD_MEMBRANE + "\nfire = V >= v_thresh;", backward),
+        threshold_condition_code="fire",
+        reset_code=STORE_SPIKE % "" + """
+if (first_step < 0) {
+    first_step = step;
+    logit = -step * dt / tau0;
+}
+V = v_reset;
+""")
+
+
+def accumulator_neuron():
+    """The input-activity accumulator of sum_weigh_input: a leaky integrator of the input
+    spikes that passes its V to the outputs (``avgIn``) every forward step."""
+    return create_neuron_model(
+        "EVPAccumulator", params=["tau_acc", ("trial_steps", "int")], vars=[("V", "scalar")],
+        sim_code="""
+const int step = (int)(t / dt + 0.5);
+const bool fire = step < trial_steps;
+if (fire) {
+    V += (Isyn - V) * dt / tau_acc;
+}
+""",
+        threshold_condition_code="fire")
+
+
+# -- synapses ------------------------------------------------------------------------------
+
+def eventprop_synapse(feedback=True):
+    """Forward: a spike adds g to the target's current. Backward: a flagged spike of the
+    source accumulates dL/dg = -tau_syn lambda_I of the target and, with ``feedback``, sends
+    g (lambda_V - lambda_I) of the target back to the source's RevISyn."""
+    event_code = "Gradient -= tau_syn_post * lambda_I_post;"
+    if feedback:
+        event_code += "\naddToPre(g * (lambda_V_post - lambda_I_post));"
+    return create_weight_update_model(
+        "EVPSynapse" if feedback else "EVPInputSynapse",
+        vars=[("g", "scalar", RO), ("Gradient", "scalar")],
+        pre_neuron_var_refs=[("back_spike_pre", "int", RO_REF)],
+        post_neuron_var_refs=[("lambda_V_post", "scalar", RO_REF),
+                              ("lambda_I_post", "scalar", RO_REF),
+                              ("tau_syn_post", "scalar", RO_REF)],
+        pre_spike_syn_code="addToPost(g);",
+        pre_event_threshold_condition_code="back_spike_pre",
+        pre_event_syn_code=event_code)
+
+
+def relay_synapse():
+    """Passes the source's V to the target every time the source emits (the accumulator)."""
+    return create_weight_update_model(
+        "EVPRelay", pre_neuron_var_refs=[("V_pre", "scalar", RO_REF)],
+        pre_spike_syn_code="addToPost(V_pre);")
+
+
+def exp_curr():
+    """Exponential current decaying with the target neuron's own tau_syn."""
+    return create_postsynaptic_model(
+        "EVPExpCurr", neuron_var_refs=[("alpha_s", "scalar", RO_REF)],
+        sim_code="injectCurrent(inSyn);\ninSyn *= alpha_s;")
+
+
+# -- custom updates ------------------------------------------------------------------------
+
+def trial_reset(class_name, values, params=(), reads=()):
+    """Sets each referenced variable to its value at the start of a trial.
+
+    ``values``: (variable, type, value expression) triples; an expression may name the
+    ``params`` and the read-only references ``reads`` ((variable, type) pairs)."""
+    return create_custom_update_model(
+        class_name, params=list(params),
+        var_refs=[(n, t) for n, t, _ in values] + [(n, t, RO_REF) for n, t in reads],
+        update_code="\n".join(f"{name} = {expr};" for name, _, expr in values))
+
+
+GRADIENT_REDUCE = create_custom_update_model(
+    "GradientReduce",
+    vars=[("reduced", "scalar", CustomUpdateVarAccess.REDUCE_BATCH_SUM)],
+    var_refs=[("gradient", "scalar")],
+    update_code="reduced = gradient;\ngradient = 0.0;")
+
+# Adam on the batch-summed gradient; grad_scale turns the sum into the mean over the real
+# examples of the batch, min_value clamps time constants
+ADAM = create_custom_update_model(
+    "Adam",
+    params=["beta1", "beta2", "epsilon", "alpha", "first_moment_scale",
+            "second_moment_scale", "grad_scale", "min_value"],
+    vars=[("m", "scalar"), ("v", "scalar")],
+    var_refs=[("gradient", "scalar", RO_REF), ("variable", "scalar")],
+    update_code="""
+const scalar grad = gradient * grad_scale;
+m = beta1 * m + (1.0 - beta1) * grad;
+v = beta2 * v + (1.0 - beta2) * grad * grad;
+variable -= alpha * m * first_moment_scale / (sqrt(v * second_moment_scale) + epsilon);
+variable = fmax(variable, min_value);
+""")
+
+# The three steps of a numerically safe softmax over the neurons of each batch instance
+SOFTMAX_MAX = create_custom_update_model(
+    "SoftmaxMax", vars=[("max_x", "scalar", CustomUpdateVarAccess.REDUCE_NEURON_MAX)],
+    var_refs=[("x", "scalar", RO_REF)], update_code="max_x = x;")
+SOFTMAX_SUM = create_custom_update_model(
+    "SoftmaxSum", vars=[("sum_exp", "scalar", CustomUpdateVarAccess.REDUCE_NEURON_SUM)],
+    var_refs=[("x", "scalar", RO_REF), ("max_x", "scalar", RO_REF)],
+    update_code="sum_exp = exp(x - max_x);")
+SOFTMAX_VALUE = create_custom_update_model(
+    "SoftmaxValue",
+    var_refs=[("x", "scalar", RO_REF), ("max_x", "scalar", RO_REF),
+              ("sum_exp", "scalar", RO_REF), ("P", "scalar")],
+    update_code="P = exp(x - max_x) / sum_exp;")
+
+# Total spikes of a hidden layer in each batch instance (Thomas1 regularisation)
+LAYER_SPIKE_COUNT = create_custom_update_model(
+    "LayerSpikeCount",
+    var_refs=[("n_spk", "int", RO_REF), ("layer_spikes", "scalar", VarAccessMode.REDUCE_SUM)],
+    update_code="layer_spikes = n_spk;")
+
+# beta = tau_syn / (tau_m - tau_syn) (alpha_m - alpha_s), written with expm1 so that it stays
+# exact as tau_m approaches tau_syn (where it tends to alpha_s dt / tau_m)
+TAU_COEFFICIENTS = create_custom_update_model(
+    "TauCoefficients",
+    var_refs=[("tau_m", "scalar", RO_REF), ("tau_syn", "scalar", RO_REF),
+              ("alpha_m", "scalar"), ("alpha_s", "scalar"), ("beta", "scalar")],
+    update_code="""
+alpha_m = exp(-dt / tau_m);
+alpha_s = exp(-dt / tau_syn);
+const scalar d = dt / tau_syn - dt / tau_m;
+beta = alpha_s * dt / tau_m * (d == 0.0 ? 1.0 : expm1(d) / d);
+""")

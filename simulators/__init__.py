@@ -1,0 +1,1 @@
+"""The simulators: one per benchmark, each training an EventProp network from ``p``."""
