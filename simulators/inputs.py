@@ -46,7 +46,7 @@ def encode_batch(X, batch_size, num_input, n_delay, delay, dt, trial_steps, max_
     if counts.max(initial=0) > max_spikes:
         worst = int(np.argmax(counts))
         raise SpikeOverflowError(
-            f"input neuron {worst % n_neurons} of example {worst // n_neurons} has "
+            f"population 'input': neuron {worst % n_neurons} of example {worst // n_neurons} has "
             f"{counts[worst]} spikes in one trial, more than N_MAX_SPIKE = {max_spikes}; "
             f"set N_MAX_SPIKE >= {counts.max()}")
     end = np.cumsum(counts)

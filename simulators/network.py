@@ -420,7 +420,8 @@ class EventPropNetwork:
     def evaluate_batch(self, X, Y):
         """The forward pass only, without dropout."""
         Y = self._check_batch(X, Y, limit=True)
-        return self._result(*self._forward(X, Y, train=False), Y)
+        example_loss, predictions, lost = self._forward(X, Y, train=False)
+        return self._result(example_loss, predictions, Y, lost)
 
     def _adam_step(self, n_real):
         p = self.p

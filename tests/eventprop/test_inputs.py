@@ -1,0 +1,49 @@
+"""Examples to spike steps: the grid, duplicates, cropping, delay lines and dropout."""
+import numpy as np
+
+from simulators.inputs import encode_batch
+
+
+def encode(X, **kw):
+    args = dict(batch_size=2, num_input=3, n_delay=0, delay=0.0, dt=0.5, trial_steps=10,
+                max_spikes=10, p_drop=0.0, rng=np.random.default_rng(0))
+    args.update(kw)
+    return encode_batch(X, **args)
+
+
+def spikes_of(start, end, steps, b, i):
+    return steps[start[b, i]:end[b, i]].tolist()
+
+
+def test_each_spike_goes_to_the_first_step_starting_at_or_after_it():
+    X = [(np.array([0.0, 0.5, 0.6, 1.2, 4.9, 5.0]), np.array([0, 0, 0, 1, 2, 2]))]
+    start, end, steps = encode(X)
+    assert spikes_of(start, end, steps, 0, 0) == [0, 1, 2]
+    assert spikes_of(start, end, steps, 0, 1) == [3]
+    assert spikes_of(start, end, steps, 0, 2) == []          # 4.9 -> step 10: cropped
+    assert np.all(start[1] == end[1])                        # padding slot is empty
+
+
+def test_spikes_in_one_step_are_one_spike():
+    X = [(np.array([1.1, 1.2, 1.5, 0.1]), np.array([1, 1, 1, 1]))]
+    start, end, steps = encode(X)
+    assert spikes_of(start, end, steps, 0, 1) == [1, 3]
+
+
+def test_delay_copies_replay_each_channel_later():
+    X = [(np.array([0.0, 1.0]), np.array([0, 2]))]
+    start, end, steps = encode(X, n_delay=2, delay=1.5)
+    assert start.shape == (2, 9)
+    assert spikes_of(start, end, steps, 0, 0) == [0]
+    assert spikes_of(start, end, steps, 0, 3) == [3]
+    assert spikes_of(start, end, steps, 0, 6) == [6]
+    assert spikes_of(start, end, steps, 0, 8) == [8]
+
+
+def test_dropout_removes_the_expected_fraction():
+    rng = np.random.default_rng(1)
+    X = [(rng.uniform(0, 5, 3000), rng.integers(0, 3, 3000))]
+    kw = dict(trial_steps=1000, dt=0.005, max_spikes=1000)
+    kept = len(encode(X, p_drop=0.3, rng=np.random.default_rng(2), **kw)[2])
+    total = len(encode(X, **kw)[2])
+    assert abs(kept / total - 0.7) < 0.03
