@@ -39,7 +39,8 @@ def encode_batch(X, batch_size, num_input, n_delay, delay, dt, trial_steps, max_
             inside = step < trial_steps
             keys.append((b * n_neurons + c * num_input + ids[inside].astype(np.int64))
                         * trial_steps + step[inside])
-    keys = np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.int64)
+    keys = np.sort(np.concatenate(keys)) if keys else np.zeros(0, np.int64)
+    keys = keys[np.diff(keys, prepend=-1) != 0]
     if p_drop > 0.0:
         keys = keys[rng.random(len(keys)) >= p_drop]
     counts = np.bincount(keys // trial_steps, minlength=batch_size * n_neurons)

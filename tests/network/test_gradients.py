@@ -4,7 +4,7 @@ Tiny networks (4 inputs, 6 hidden, 3 outputs, 3 examples in a batch of 4) in dou
 precision with dt = 0.25 us, so that the gradient's time discretisation error is O(dt / tau)
 ~ 1e-4. Each weight array is perturbed along its own gradient; the perturbation is the
 smallest that moves some spike by at least 200 steps with no spike appearing or
-disappearing (see fd.py).
+disappearing (see finite_differences.py).
 
 Tolerances: where no spike moves (the loss is smooth in those weights), only the O(dt)
 discretisation separates the two: 0.3 %. Where spikes move, the finite difference also sees
@@ -17,7 +17,7 @@ import pytest
 import models
 from simulators.base import EventPropNetwork
 
-from .fd import directional_derivative
+from finite_differences import directional_derivative
 
 BASE = dict(NUM_HIDDEN=6, DT_MS=0.00025, TRIAL_MS=20.0, N_BATCH=4, PRECISION="double",
             MODEL_SEED=3, INPUT_HIDDEN_MEAN=1.0, INPUT_HIDDEN_STD=0.5,
