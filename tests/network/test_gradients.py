@@ -11,6 +11,8 @@ discretisation separates the two: 0.3 %. Where spikes move, the finite differenc
 every spike time rounded to its step, a relative error of about 1/(steps moved) per spike
 that the fit over twelve perturbations averages down: 2 %.
 """
+import os
+
 import numpy as np
 import pytest
 
@@ -22,7 +24,7 @@ from finite_differences import directional_derivative
 BASE = dict(NUM_HIDDEN=6, DT_MS=0.00025, TRIAL_MS=20.0, N_BATCH=4, PRECISION="double",
             MODEL_SEED=3, INPUT_HIDDEN_MEAN=1.0, INPUT_HIDDEN_STD=0.5,
             HIDDEN_OUTPUT_MEAN=0.5, HIDDEN_OUTPUT_STD=0.5, N_MAX_SPIKE=50, PDROP_INPUT=0.0,
-            TAU_0=2.0, ALPHA=0.01, BACKEND="cpu")
+            TAU_0=2.0, ALPHA=0.01)
 # Spike-time losses need every label neuron to spike (a silent one has a flat loss), and the
 # max loss needs its maximum away from the kink a negative weight puts into V (see README)
 POSITIVE_OUTPUT = dict(HIDDEN_OUTPUT_MEAN=1.5, HIDDEN_OUTPUT_STD=0.3)
@@ -37,7 +39,7 @@ def examples():
 
 
 def check_all_arrays(p):
-    net = EventPropNetwork({**BASE, **p}, 4, 3)
+    net = EventPropNetwork({**BASE, "BACKEND": os.environ["EVENTPROP_BACKEND"], **p}, 4, 3)
     X, Y = examples()
     loss, grads = net.gradients(X, Y)
     assert np.isclose(loss, net.loss(X, Y), rtol=1e-12)

@@ -1,4 +1,6 @@
 """Behaviour of EventPropNetwork: trial boundaries, partial batches, overflow, learning."""
+import os
+
 import numpy as np
 import pytest
 
@@ -8,8 +10,7 @@ from simulators.inputs import SpikeOverflowError
 
 SMALL = dict(NUM_HIDDEN=8, DT_MS=0.1, TRIAL_MS=20.0, N_BATCH=4, PRECISION="double",
              MODEL_SEED=5, INPUT_HIDDEN_MEAN=1.0, INPUT_HIDDEN_STD=0.5,
-             HIDDEN_OUTPUT_MEAN=0.5, HIDDEN_OUTPUT_STD=0.5, N_MAX_SPIKE=40, PDROP_INPUT=0.0,
-             BACKEND="cpu")
+             HIDDEN_OUTPUT_MEAN=0.5, HIDDEN_OUTPUT_STD=0.5, N_MAX_SPIKE=40, PDROP_INPUT=0.0)
 
 
 def examples(n, seed=0):
@@ -19,7 +20,8 @@ def examples(n, seed=0):
 
 
 def network(**p):
-    return EventPropNetwork({**SMALL, **p}, 4, 3)
+    # the backend of this run of the test (see conftest.py)
+    return EventPropNetwork({**SMALL, "BACKEND": os.environ["EVENTPROP_BACKEND"], **p}, 4, 3)
 
 
 def assert_same_gradients(a, b, rtol=1e-12):

@@ -111,7 +111,11 @@ class Built:
 class CpuBackend:
     name = "cpu"
 
-    def __init__(self, num_threads=None, cache_dir=None):
+    def __init__(self, num_threads=None, cache_dir=None, host_copies=False):
+        """``host_copies``: keep the views apart from the state, so that, as on a GPU, they
+        change only through push_to_device / pull_from_device (to check code meant for the
+        cuda or genn backend)."""
+        self.host_copies = bool(host_copies)
         if num_threads is not None and (not isinstance(num_threads, int) or num_threads < 1):
             raise ValueError(f"num_threads must be a positive integer, got {num_threads!r}")
         self.num_threads = num_threads or len(os.sched_getaffinity(0))
@@ -158,6 +162,7 @@ class CpuRuntime:
     def __init__(self, backend, model, built, num_rec):
         self.model, self.built, self.num_rec = model, built, num_rec or 0
         self.num_threads = backend.num_threads
+        self.host_copies = getattr(backend, "host_copies", False)
         self.lib = ctypes.CDLL(str(built.lib_path))
         self.lib.run.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64,
                                  ctypes.c_uint64, ctypes.c_uint32, ctypes.c_int]
@@ -181,9 +186,10 @@ class CpuRuntime:
         for group in self._groups():
             self._write_dynamic(group)
         self.lib.initialize(self.ptrs.ctypes.data, self.rng.ctypes.data)
+        self.host = {key: a.copy() if self.host_copies else a for key, a in self.arrays.items()}
         for spec in layout.arrays:
             if spec.owner is not None:
-                spec.owner._view = self.arrays[spec.key][:int(np.prod(spec.owner.shape))] \
+                spec.owner._view = self.host[spec.key][:int(np.prod(spec.owner.shape))] \
                     .reshape(spec.owner.shape)
         for spec in layout.arrays:
             owner = spec.owner
@@ -193,6 +199,9 @@ class CpuRuntime:
                 owner.view[:] = owner.init_values
             elif hasattr(owner, "init"):
                 self._initial_values(owner)
+        if self.host_copies:
+            for key, a in self.arrays.items():
+                a[...] = self.host[key]
 
     def _groups(self):
         m = self.model
@@ -240,10 +249,12 @@ class CpuRuntime:
         self._write_dynamic(group)
 
     def push(self, array):
-        pass
+        if self.host_copies:
+            self.arrays[array.key][...] = self.host[array.key]
 
     def pull(self, array):
-        pass
+        if self.host_copies:
+            self.host[array.key][...] = self.arrays[array.key]
 
     def spike_recording_data(self, pop):
         if not pop.spike_recording_enabled:

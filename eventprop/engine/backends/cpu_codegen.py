@@ -188,6 +188,11 @@ class Generator:
             lines += self.bind_arrays(table, used, element)
         return lines
 
+    def rng_declaration(self, stream, element):
+        """The ``_rng`` of a group's code: one xoshiro stream per group and batch instance,
+        drawn in element order (``element`` matters only to parallel backends)."""
+        return f"_Rng _rng(_rngState + 4 * ((size_t){stream} + _b));"
+
     def function(self, signature, body):
         decls = []
         for key in sorted(self._used, key=lambda k: self.lay.by_key[k].index):
@@ -215,8 +220,66 @@ class Generator:
                      f"((size_t)_rec_slot * {self.B} + _b) * {words};")
             L.append(f"std::memset(_rec, 0, {words} * sizeof(uint32_t));")
         if pop.name in self.pop_rng:
-            L.append(f"_Rng _rng(_rngState + 4 * ((size_t){self.pop_rng[pop.name]} + _b));")
+            L.append(self.rng_declaration(self.pop_rng[pop.name], "0"))
         L.append(f"for (unsigned int id = 0; id < {n}; id++) {{")
+        L += self.neuron_dynamics(pop)
+        fire = self.threshold(pop, L)
+        if two_pass(pop):
+            # Pass 1 (above) has no loop-carried state, so it can vectorise; pass 2
+            # emits events and spikes in neuron order, as the one-pass loop would
+            flags = f"({self.a(pop.name + '._fire')} + (size_t)_b * {fire_stride(n)})"
+            L.append(f"{flags}[id] = {fire};")
+            L.append("}")
+            L.append(f"const uint8_t* const _fired = {flags};")
+            if events:
+                L.append(f"for (unsigned int id = 0; id < {n}; id++) {{")
+                L += self.event_conditions(events)
+            else:
+                # Without events only spiking neurons matter: skip 8 flags at a time
+                L.append(f"for (unsigned int _w = 0; _w < {n}; _w += 8) {{")
+                L.append("uint64_t _word; std::memcpy(&_word, _fired + _w, 8);")
+                L.append("if (_word == 0) continue;")
+                L.append(f"for (unsigned int id = _w; id < std::min(_w + 8u, {n}u); id++) {{")
+            L.append("if (_fired[id]) {")
+            L += self.bind(pop, m, pop.params, pop.extra_global_params,
+                           used_names(m.reset_code), [(pop.vars, "id")])
+            L += self.spike_code(pop)
+            L.append("}")
+            if not events:
+                L.append("}")
+        else:
+            L += self.event_conditions(events)
+            if fire is not None:
+                L.append(f"if {fire} {{")
+                L += self.spike_code(pop)
+                L.append("}")
+        L.append("}")  # neuron loop
+        L.append(f"{self.a(pop.name + '._spkCnt')}[_b] = _spkCnt;")
+        for k, sg in enumerate(events):
+            L.append(f"{self.a(sg.name + '._evCnt')}[_b] = _evCnt{k};")
+        L.append("}")
+        return "\n".join(L)
+
+    def threshold(self, pop, L):
+        """The expression that says whether neuron ``id`` spikes (None without a
+        threshold condition); lines it needs first are appended to ``L``."""
+        m = pop.model
+        if not m.threshold_condition_code:
+            return None
+        fire = self.user_expr(m, "threshold_condition_code", m.threshold_condition_code)
+        if m.auto_refractory_required:
+            # Spike only where the condition turns from false to true
+            prev = f"{self.a(pop.name + '._prevThreshold')}[(size_t)_b * {pop.num_neurons} + id]"
+            L.append(f"const bool _thr = {fire}; const bool _fire = _thr && !{prev}; "
+                     f"{prev} = _thr;")
+            fire = "(_fire)"
+        return fire
+
+    def neuron_dynamics(self, pop):
+        """Neuron ``id``'s inputs (postsynaptic models, addToPre targets, current sources),
+        its sim_code and the weight-update models' dynamics code."""
+        n, m = pop.num_neurons, pop.model
+        L = []
         L.append("scalar _Isyn = 0;")
         for name, type_, init in m.additional_input_vars:
             L.append(f"{ctype(type_, self.prec)} {name} = {literal(init, type_, self.prec)};")
@@ -258,50 +321,7 @@ class Generator:
         if m.sim_code:
             L.append(self.user_code(m, "sim_code", m.sim_code))
         L += self.wu_neuron_codes(pop, "dynamics")
-        fire = None
-        if m.threshold_condition_code:
-            fire = self.user_expr(m, "threshold_condition_code", m.threshold_condition_code)
-            if m.auto_refractory_required:
-                # Spike only where the condition turns from false to true
-                prev = f"{self.a(pop.name + '._prevThreshold')}[(size_t)_b * {n} + id]"
-                L.append(f"const bool _thr = {fire}; const bool _fire = _thr && !{prev}; "
-                         f"{prev} = _thr;")
-                fire = "(_fire)"
-        if two_pass(pop):
-            # Pass 1 (above) has no loop-carried state, so it can vectorise; pass 2
-            # emits events and spikes in neuron order, as the one-pass loop would
-            flags = f"({self.a(pop.name + '._fire')} + (size_t)_b * {fire_stride(n)})"
-            L.append(f"{flags}[id] = {fire};")
-            L.append("}")
-            L.append(f"const uint8_t* const _fired = {flags};")
-            if events:
-                L.append(f"for (unsigned int id = 0; id < {n}; id++) {{")
-                L += self.event_conditions(events)
-            else:
-                # Without events only spiking neurons matter: skip 8 flags at a time
-                L.append(f"for (unsigned int _w = 0; _w < {n}; _w += 8) {{")
-                L.append("uint64_t _word; std::memcpy(&_word, _fired + _w, 8);")
-                L.append("if (_word == 0) continue;")
-                L.append(f"for (unsigned int id = _w; id < std::min(_w + 8u, {n}u); id++) {{")
-            L.append("if (_fired[id]) {")
-            L += self.bind(pop, m, pop.params, pop.extra_global_params,
-                           used_names(m.reset_code), [(pop.vars, "id")])
-            L += self.spike_code(pop)
-            L.append("}")
-            if not events:
-                L.append("}")
-        else:
-            L += self.event_conditions(events)
-            if fire is not None:
-                L.append(f"if {fire} {{")
-                L += self.spike_code(pop)
-                L.append("}")
-        L.append("}")  # neuron loop
-        L.append(f"{self.a(pop.name + '._spkCnt')}[_b] = _spkCnt;")
-        for k, sg in enumerate(events):
-            L.append(f"{self.a(sg.name + '._evCnt')}[_b] = _evCnt{k};")
-        L.append("}")
-        return "\n".join(L)
+        return L
 
     def event_conditions(self, events):
         L = []
@@ -390,15 +410,18 @@ class Generator:
                 f"const unsigned int id_post = {self.a(sg.name + '._ind')}[_syn];\n"
                 f"{body}\n}}")
 
-    def synapse_body(self, sg, field):
+    ADD_TO_POST = "_outPost[id_post] += ({0})"
+    ADD_TO_PRE = "_outPre[id_pre] += ({0})"
+
+    def synapse_body(self, sg, field, add_to_post=None):
         wu = sg.wu_model
         code = getattr(wu, field)
         L = self.bind(sg, wu, sg.params, sg.extra_global_params, used_names(code),
                       [(sg.vars, "_syn"), (sg.pre_vars, "id_pre"), (sg.post_vars, "id_post"),
                        (sg.pre_var_refs, "id_pre"), (sg.post_var_refs, "id_post")])
         L.append(self.user_code(wu, field, code, {
-            "addToPost": ("_outPost[id_post] += ({0})", 1),
-            "addToPre": ("_outPre[id_pre] += ({0})", 1)}))
+            "addToPost": (add_to_post or self.ADD_TO_POST, 1),
+            "addToPre": (self.ADD_TO_PRE, 1)}))
         return "\n".join(L)
 
     def synapse_block(self, sg):
@@ -410,7 +433,7 @@ class Generator:
         if uses_add_to_pre(sg):
             L.append(f"scalar* const _outPre = {self.a(sg.name + '._outPre')} + (size_t)_b * {npre};")
         if sg.name in self.sg_rng:
-            L.append(f"_Rng _rng(_rngState + 4 * ((size_t){self.sg_rng[sg.name]} + _b));")
+            L.append(self.rng_declaration(self.sg_rng[sg.name], "0"))
         for field, cnt, lst in (("pre_spike_syn_code", f"{sg.src.name}._spkCnt", f"{sg.src.name}._spk"),
                                 ("pre_event_syn_code", f"{sg.name}._evCnt", f"{sg.name}._ev")):
             if getattr(wu, field):

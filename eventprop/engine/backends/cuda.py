@@ -1,0 +1,180 @@
+"""The ``cuda`` backend: CUDA C++ generated from the model, compiled at run time with NVRTC
+through CuPy (which caches the compiled module by its source and options), state in device
+arrays with host views that ``push_to_device`` / ``pull_from_device`` copy, as in pygenn.
+
+Variables are initialised on the host by the cpu backend's generated ``initialize`` (so both
+backends start from the same state) and then copied to the device.
+"""
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .cpu import CompileError, CpuBackend, CpuRuntime
+from .cuda_codegen import BLOCK_SIZE, CudaGenerator
+
+NVRTC_OPTIONS = ("-std=c++17", "--fmad=false")   # no FMA contraction, as on the cpu backend
+CUSTOM_UPDATE_BLOCKS = 128
+
+
+def import_cupy():
+    try:
+        import cupy
+    except ImportError:
+        raise RuntimeError("the cuda backend needs CuPy: pip install 'eventprop[cuda]' "
+                           "(or the cupy-cudaXXx wheel matching your CUDA)") from None
+    return cupy
+
+
+def gpu_available():
+    """Whether CuPy is installed and sees a GPU."""
+    try:
+        import cupy
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:   # no CuPy, no driver, no device: all mean "no GPU"
+        return False
+
+
+_NVRTC_ERROR_RE = re.compile(r"^(?P<file>[^()\n]+)\((?P<line>\d+)\): (?:catastrophic )?error: "
+                             r"(?P<msg>.*)$", re.MULTILINE)
+
+
+def explain_cuda_errors(log, tags):
+    """Compiler errors in user code strings as 'Model.field line N: ... <code line>'."""
+    lines = []
+    for m in _NVRTC_ERROR_RE.finditer(log):
+        tag, n, msg = m.group("file"), int(m.group("line")), m.group("msg")
+        if tag in tags:
+            code_lines = tags[tag].split("\n")
+            src = code_lines[n - 1].strip() if 0 < n <= len(code_lines) else ""
+            lines.append(f"{tag} line {n}: {msg}\n    {src}")
+        else:
+            lines.append(f"generated code line {n}: {msg}")
+        if len(lines) >= 10:
+            break
+    return "the generated CUDA code did not compile:\n" + "\n".join(
+        lines or log.strip().split("\n")[-20:])
+
+
+def check_with_nvcc(source, tags, nvcc="nvcc", arch="sm_80"):
+    """Compile ``source`` with nvcc (no GPU needed); CompileError with the user's code lines
+    if it fails."""
+    if shutil.which(nvcc) is None:
+        raise CompileError(f"'{nvcc}' not found")
+    with tempfile.TemporaryDirectory() as work:
+        src = Path(work) / "model.cu"
+        src.write_text(source)
+        out = subprocess.run([nvcc, "-std=c++17", "--fmad=false", f"-arch={arch}", "-c",
+                              str(src), "-o", str(Path(work) / "model.o")],
+                             capture_output=True, text=True)
+    if out.returncode != 0:
+        raise CompileError(explain_cuda_errors(out.stderr + out.stdout, tags))
+
+
+@dataclass
+class Built:
+    host: object        # the cpu backend's build: layout and the host initialisation
+    module: object
+    source: str
+
+    @property
+    def layout(self):
+        return self.host.layout
+
+    @property
+    def sparse(self):
+        return self.host.layout.sparse
+
+
+class CudaBackend:
+    name = "cuda"
+
+    def __init__(self, cache_dir=None, device=0):
+        self.cpu = CpuBackend(cache_dir=cache_dir)
+        self.device = device
+
+    def generate(self, model):
+        """The CUDA source, its code-string tags and the cpu build whose layout it uses."""
+        return self._generate(model, self.cpu.generate(model)[2])
+
+    @staticmethod
+    def _generate(model, layout):
+        gen = CudaGenerator(model, layout)
+        return gen.generate(), gen.tags, layout
+
+    def build(self, model, path_to_model, always_rebuild, never_rebuild):
+        cupy = import_cupy()
+        host = self.cpu.build(model, path_to_model, always_rebuild, never_rebuild)
+        source, tags, _ = self._generate(model, host.layout)
+        with cupy.cuda.Device(self.device):
+            module = cupy.RawModule(code=source, options=NVRTC_OPTIONS)
+            try:
+                module.compile()
+            except cupy.cuda.compiler.CompileException as e:
+                raise CompileError(explain_cuda_errors(str(e), tags)) from None
+        return Built(host, module, source)
+
+    def load(self, model, built, num_recording_timesteps):
+        return CudaRuntime(self, model, built, num_recording_timesteps)
+
+
+class CudaRuntime(CpuRuntime):
+    """Host arrays as the cpu backend has them, plus their device copies."""
+
+    def __init__(self, backend, model, built, num_rec):
+        super().__init__(backend.cpu, model, built.host, num_rec)
+        cupy = self.cupy = import_cupy()
+        self.device = cupy.cuda.Device(backend.device)
+        with self.device:
+            # the host arrays hold the views, the device arrays the state
+            self.dev = {key: cupy.asarray(a) for key, a in self.host.items()}
+            self.dev_ptrs = cupy.asarray(np.array([a.data.ptr for a in self.dev.values()],
+                                                  dtype=np.uint64))
+            self.run_kernel = built.module.get_function("run_steps")
+            # as many threads per block as the kernel's registers allow, in whole warps
+            self.block_size = min(BLOCK_SIZE, self.run_kernel.max_threads_per_block) // 32 * 32
+            self.update_kernels = {name: built.module.get_function(f"custom_update_{name}")
+                                   for name in self.custom_updates}
+        seed = model.seed or int.from_bytes(os.urandom(8), "little")
+        self.seed = np.uint64(seed & ((1 << 64) - 1))
+
+    def run(self, timestep, n_steps):
+        with self.device:
+            self.run_kernel((self.model.batch_size,), (self.block_size,),
+                            (self.dev_ptrs, self.seed, np.uint64(timestep), np.uint64(n_steps),
+                             np.uint32(self.num_rec)))
+
+    def custom_update(self, name, timestep):
+        with self.device:
+            self.update_kernels[name]((CUSTOM_UPDATE_BLOCKS,), (256,),
+                                      (self.dev_ptrs, np.uint64(timestep)))
+
+    def set_dynamic_param(self, group, key, value):
+        super().set_dynamic_param(group, key, value)
+        key = f"{group.name}._dyn"
+        with self.device:
+            self.dev[key].set(self.arrays[key])
+
+    def push(self, array):
+        with self.device:
+            self.dev[array.key].set(self.host[array.key])
+
+    def pull(self, array):
+        with self.device:
+            self.dev[array.key].get(out=self.host[array.key])
+
+    def spike_recording_data(self, pop):
+        key = f"{pop.name}._recSpk"
+        if key in self.dev:
+            with self.device:
+                self.dev[key].get(out=self.arrays[key])
+        return super().spike_recording_data(pop)
+
+    def unload(self):
+        super().unload()
+        self.dev = {}
