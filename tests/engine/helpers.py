@@ -52,3 +52,9 @@ def steps_of(spikes):
     """spike_steps[b][i] for add_spike_source from a (steps, B, n) boolean array."""
     _, B, n = spikes.shape
     return [[np.nonzero(spikes[:, b, i])[0] for i in range(n)] for b in range(B)]
+
+
+def pulled(var):
+    """The view of a loaded model's variable or EGP, after pulling it from the device."""
+    var.pull_from_device()
+    return var.view

@@ -4,7 +4,7 @@ import numpy as np
 
 from eventprop.engine import create_neuron_model
 
-from helpers import as_batched, make_model
+from helpers import as_batched, make_model, pulled
 
 N = 6
 
@@ -16,7 +16,7 @@ def run_once(precision, batch_size, sim_code, vars):
     model.build()
     model.load()
     model.step_time()
-    return {v: as_batched(pop.vars[v].view, batch_size) for v, _ in vars}
+    return {v: as_batched(pulled(pop.vars[v]), batch_size) for v, _ in vars}
 
 
 def test_literals_follow_precision_unless_suffixed(precision, batch_size):

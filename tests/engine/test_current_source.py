@@ -10,7 +10,7 @@ import numpy as np
 from eventprop.engine import (VarAccessMode, create_current_source_model,
                               create_neuron_model, create_var_ref)
 
-from helpers import as_batched, make_model, per_batch, rtol
+from helpers import as_batched, make_model, per_batch, pulled, rtol
 
 DT = 0.5
 N_STEPS = 25
@@ -65,8 +65,8 @@ def test_dc_current_source(precision, batch_size):
     for n in range(1, N_STEPS + 1):
         model.step_time()
         # The input is amp in every step: it is injected afresh, never accumulated
-        np.testing.assert_array_equal(pop.vars["x"].view, amp, err_msg=f"step {n}")
-        np.testing.assert_array_equal(pop.vars["V"].view, amp * n, err_msg=f"step {n}")
+        np.testing.assert_array_equal(pulled(pop.vars["x"]), amp, err_msg=f"step {n}")
+        np.testing.assert_array_equal(pulled(pop.vars["V"]), amp * n, err_msg=f"step {n}")
 
 
 def test_custom_current_source_params_and_var(precision, batch_size):
@@ -84,9 +84,9 @@ def test_custom_current_source_params_and_var(precision, batch_size):
         model.step_time()
         x = amp * level
         level = rate * level + 1.0
-        np.testing.assert_allclose(as_batched(pop.vars["x"].view, batch_size), x,
+        np.testing.assert_allclose(as_batched(pulled(pop.vars["x"]), batch_size), x,
                                    rtol=rtol(precision), err_msg=f"step {n}")
-        np.testing.assert_allclose(as_batched(cs.vars["level"].view, batch_size), level,
+        np.testing.assert_allclose(as_batched(pulled(cs.vars["level"]), batch_size), level,
                                    rtol=rtol(precision), err_msg=f"step {n}")
 
 
@@ -105,9 +105,9 @@ def test_current_source_neuron_var_ref(precision, batch_size):
         model.step_time()
         x = -g * V
         V = V + DT * x
-        np.testing.assert_allclose(as_batched(pop.vars["x"].view, batch_size), x,
+        np.testing.assert_allclose(as_batched(pulled(pop.vars["x"]), batch_size), x,
                                    rtol=rtol(precision), err_msg=f"step {n}")
-        np.testing.assert_allclose(as_batched(pop.vars["V"].view, batch_size), V,
+        np.testing.assert_allclose(as_batched(pulled(pop.vars["V"]), batch_size), V,
                                    rtol=rtol(precision), err_msg=f"step {n}")
 
 
@@ -123,9 +123,9 @@ def test_current_source_target_var(precision, batch_size):
     model.load()
     for n in range(1, N_STEPS + 1):
         model.step_time()
-        np.testing.assert_array_equal(pop.vars["x"].view, 0.0, err_msg=f"step {n}")
-        np.testing.assert_array_equal(pop.vars["y"].view, amp, err_msg=f"step {n}")
-        np.testing.assert_array_equal(pop.vars["V"].view, amp * n, err_msg=f"step {n}")
+        np.testing.assert_array_equal(pulled(pop.vars["x"]), 0.0, err_msg=f"step {n}")
+        np.testing.assert_array_equal(pulled(pop.vars["y"]), amp, err_msg=f"step {n}")
+        np.testing.assert_array_equal(pulled(pop.vars["V"]), amp * n, err_msg=f"step {n}")
 
 
 def test_current_sources_sum(precision, batch_size):
@@ -146,7 +146,7 @@ def test_current_sources_sum(precision, batch_size):
         x = amp_a + amp_b + amp * level
         level = rate * level + 1.0
         total = total + x
-        np.testing.assert_allclose(as_batched(pop.vars["x"].view, batch_size), x,
+        np.testing.assert_allclose(as_batched(pulled(pop.vars["x"]), batch_size), x,
                                    rtol=rtol(precision), err_msg=f"step {n}")
-        np.testing.assert_allclose(as_batched(pop.vars["V"].view, batch_size), total,
+        np.testing.assert_allclose(as_batched(pulled(pop.vars["V"]), batch_size), total,
                                    rtol=rtol(precision), err_msg=f"step {n}")

@@ -16,7 +16,7 @@ from eventprop.engine import (CustomUpdateVarAccess, VarAccess,
                               create_weight_update_model, create_wu_var_ref,
                               init_postsynaptic, init_weight_update)
 
-from helpers import make_model, with_batch_axis
+from helpers import make_model, pulled, with_batch_axis
 
 DT = 1.0
 
@@ -90,14 +90,14 @@ def test_reset_neuron_var_through_var_ref(precision, batch_size):
     inc = 1.0 + np.arange(n)[None, :] + 100.0 * np.arange(batch_size)[:, None]
     for _ in range(3):
         model.step_time()
-    np.testing.assert_array_equal(with_batch_axis(pop.vars["V"].view, batch_size), 3 * inc)
+    np.testing.assert_array_equal(with_batch_axis(pulled(pop.vars["V"]), batch_size), 3 * inc)
 
     model.custom_update("Reset")
-    np.testing.assert_array_equal(with_batch_axis(pop.vars["V"].view, batch_size),
+    np.testing.assert_array_equal(with_batch_axis(pulled(pop.vars["V"]), batch_size),
                                   np.full((batch_size, n), -3.5))
 
     model.step_time()
-    np.testing.assert_array_equal(with_batch_axis(pop.vars["V"].view, batch_size), -3.5 + inc)
+    np.testing.assert_array_equal(with_batch_axis(pulled(pop.vars["V"]), batch_size), -3.5 + inc)
 
 
 def test_reset_current_source_var_through_var_ref(precision, batch_size):
@@ -118,18 +118,18 @@ def test_reset_current_source_var_through_var_ref(precision, batch_size):
     for _ in range(3):
         model.step_time()
     # A = 3 * slope; V = slope * (1 + 2 + 3)
-    np.testing.assert_array_equal(with_batch_axis(cs.vars["A"].view, batch_size), 3 * slope)
-    np.testing.assert_array_equal(with_batch_axis(pop.vars["V"].view, batch_size), 6 * slope)
+    np.testing.assert_array_equal(with_batch_axis(pulled(cs.vars["A"]), batch_size), 3 * slope)
+    np.testing.assert_array_equal(with_batch_axis(pulled(pop.vars["V"]), batch_size), 6 * slope)
 
     model.custom_update("Reset")
-    np.testing.assert_array_equal(with_batch_axis(cs.vars["A"].view, batch_size), 0.0 * slope)
-    np.testing.assert_array_equal(with_batch_axis(pop.vars["V"].view, batch_size), 6 * slope)
+    np.testing.assert_array_equal(with_batch_axis(pulled(cs.vars["A"]), batch_size), 0.0 * slope)
+    np.testing.assert_array_equal(with_batch_axis(pulled(pop.vars["V"]), batch_size), 6 * slope)
 
     model.step_time()
     model.step_time()
     # The ramp restarts from zero: V += slope, then V += 2 * slope
-    np.testing.assert_array_equal(with_batch_axis(cs.vars["A"].view, batch_size), 2 * slope)
-    np.testing.assert_array_equal(with_batch_axis(pop.vars["V"].view, batch_size), 9 * slope)
+    np.testing.assert_array_equal(with_batch_axis(pulled(cs.vars["A"]), batch_size), 2 * slope)
+    np.testing.assert_array_equal(with_batch_axis(pulled(pop.vars["V"]), batch_size), 9 * slope)
 
 
 @pytest.mark.parametrize("matrix_type", ["DENSE", "SPARSE"])
@@ -158,12 +158,15 @@ def test_reset_synapse_var_through_wu_var_ref(precision, batch_size, matrix_type
     inc = (1.0 + pre_s * 10.0 + post_s)[None, :] + 1000.0 * np.arange(batch_size)[:, None]
     for _ in range(2):
         model.step_time()
+    sg.vars["w"].pull_from_device()
     np.testing.assert_array_equal(with_batch_axis(sg.vars["w"].values, batch_size), 2 * inc)
 
     model.custom_update("Reset")
+    sg.vars["w"].pull_from_device()
     np.testing.assert_array_equal(with_batch_axis(sg.vars["w"].values, batch_size),
                                   np.full(inc.shape, 7.0))
     model.step_time()
+    sg.vars["w"].pull_from_device()
     np.testing.assert_array_equal(with_batch_axis(sg.vars["w"].values, batch_size), 7.0 + inc)
 
 
@@ -189,13 +192,13 @@ def test_reset_out_post_through_out_post_var_ref(precision, batch_size):
         model.step_time()
     # Spikes of steps 0..2 have arrived (those of step 3 arrive in step 4)
     assert sg.out_post.view.shape == (batch_size, n_post)
-    np.testing.assert_array_equal(sg.out_post.view, 3 * per_step)
+    np.testing.assert_array_equal(pulled(sg.out_post), 3 * per_step)
 
     model.custom_update("Reset")
-    np.testing.assert_array_equal(sg.out_post.view, np.zeros((batch_size, n_post)))
+    np.testing.assert_array_equal(pulled(sg.out_post), np.zeros((batch_size, n_post)))
 
     model.step_time()
-    np.testing.assert_array_equal(sg.out_post.view, per_step)
+    np.testing.assert_array_equal(pulled(sg.out_post), per_step)
 
 
 # ---------------------------------------------------------------------------
@@ -241,9 +244,10 @@ def test_batch_reduction_of_neuron_var(precision, batch_size):
     # A second reduction starts afresh (it is not accumulated onto the first)
     grad2 = rng_values((batch_size, n), dtype, 2)
     pop.vars["X"].view[:] = grad2.reshape(pop.vars["X"].view.shape)
+    pop.vars["X"].push_to_device()
     model.custom_update("Reduce")
-    np.testing.assert_array_equal(cu.vars["Reduced"].view, seq_sum(grad2, dtype))
-    np.testing.assert_array_equal(cu.vars["MaxGrad"].view, grad2.max(axis=0))
+    np.testing.assert_array_equal(pulled(cu.vars["Reduced"]), seq_sum(grad2, dtype))
+    np.testing.assert_array_equal(pulled(cu.vars["MaxGrad"]), grad2.max(axis=0))
 
 
 @pytest.mark.parametrize("matrix_type", ["DENSE", "SPARSE"])
@@ -307,11 +311,12 @@ def test_reduction_var_ref_into_read_only_neuron_var(precision, batch_size, mode
 
     x = rng_values((batch_size, n), dtype, 5)
     pop.vars["X"].view[:] = x.reshape(pop.vars["X"].view.shape)
+    pop.vars["X"].push_to_device()
     model.custom_update("Reduce")
     expected = seq_sum(x, dtype) if mode == "REDUCE_SUM" else x.max(axis=0)
     # The reduction replaces the old value of S (1000) rather than adding to it
-    np.testing.assert_array_equal(pop.vars["S"].view, expected)
-    np.testing.assert_array_equal(with_batch_axis(pop.vars["X"].view, batch_size), x)
+    np.testing.assert_array_equal(pulled(pop.vars["S"]), expected)
+    np.testing.assert_array_equal(with_batch_axis(pulled(pop.vars["X"]), batch_size), x)
 
 
 def test_batched_update_cannot_write_shared_var_through_read_write_ref(precision, batch_size):
@@ -356,10 +361,11 @@ def test_neuron_reduction_through_var_ref(precision, batch_size):
 
     x = rng_values((batch_size, n), dtype, 9)
     pop.vars["X"].view[:] = x.reshape(pop.vars["X"].view.shape)
+    pop.vars["X"].push_to_device()
     model.custom_update("Reduce")
-    np.testing.assert_array_equal(with_batch_axis(pop.vars["Total"].view, batch_size)[:, 0],
+    np.testing.assert_array_equal(with_batch_axis(pulled(pop.vars["Total"]), batch_size)[:, 0],
                                   seq_sum(x.T, dtype))
-    np.testing.assert_array_equal(with_batch_axis(pop.vars["Largest"].view, batch_size)[:, 0],
+    np.testing.assert_array_equal(with_batch_axis(pulled(pop.vars["Largest"]), batch_size)[:, 0],
                                   x.max(axis=1))
 
 
@@ -417,10 +423,10 @@ def test_softmax_with_neuron_reductions(precision, batch_size):
     pop.vars["Y"].pull_from_device()
 
     x64 = x.astype(np.float64)
-    np.testing.assert_array_equal(with_batch_axis(cu_max.vars["MaxX"].view, batch_size)[:, 0],
+    np.testing.assert_array_equal(with_batch_axis(pulled(cu_max.vars["MaxX"]), batch_size)[:, 0],
                                   x.max(axis=1))
     rtol = 1e-5 if precision == "float" else 1e-12
-    np.testing.assert_allclose(with_batch_axis(cu_sum.vars["SumExp"].view, batch_size)[:, 0],
+    np.testing.assert_allclose(with_batch_axis(pulled(cu_sum.vars["SumExp"]), batch_size)[:, 0],
                                np.exp(x64 - x64.max(axis=1, keepdims=True)).sum(axis=1),
                                rtol=rtol)
     np.testing.assert_allclose(with_batch_axis(pop.vars["Y"].view, batch_size),
@@ -452,11 +458,14 @@ def test_custom_update_var_referenced_by_custom_update(precision, batch_size):
 
     x = np.arange(batch_size * n, dtype=float).reshape(batch_size, n) - 7.0
     pop.vars["X"].view[:] = x.reshape(pop.vars["X"].view.shape)
+    pop.vars["X"].push_to_device()
     model.custom_update("Accumulate")
     model.custom_update("Accumulate")
     model.custom_update("CopyBack")
-    np.testing.assert_array_equal(with_batch_axis(acc.vars["Acc"].view, batch_size), 0.5 + 2 * x)
-    np.testing.assert_array_equal(with_batch_axis(pop.vars["Y"].view, batch_size), 2.0 * (0.5 + 2 * x))
+    np.testing.assert_array_equal(with_batch_axis(pulled(acc.vars["Acc"]), batch_size),
+                                  0.5 + 2 * x)
+    np.testing.assert_array_equal(with_batch_axis(pulled(pop.vars["Y"]), batch_size),
+                                  2.0 * (0.5 + 2 * x))
 
 
 def test_unbatched_optimiser_writes_read_only_synapse_var(precision, batch_size):
@@ -490,13 +499,14 @@ def test_unbatched_optimiser_writes_read_only_synapse_var(precision, batch_size)
 
     grad = rng_values((batch_size, n_pre * n_post), dtype, 8)
     sg.vars["Gradient"].view[:] = grad.reshape(sg.vars["Gradient"].view.shape)
+    sg.vars["Gradient"].push_to_device()
     model.custom_update("GradientBatchReduce")
     model.custom_update("Optimise")
 
     reduced = seq_sum(grad, dtype)
-    np.testing.assert_array_equal(cu_reduce.vars["Reduced"].view, reduced)
-    np.testing.assert_array_equal(sg.vars["g"].view, g0 - dtype(0.25) * reduced)
-    np.testing.assert_array_equal(sg.vars["Gradient"].view, 0.0)
+    np.testing.assert_array_equal(pulled(cu_reduce.vars["Reduced"]), reduced)
+    np.testing.assert_array_equal(pulled(sg.vars["g"]), g0 - dtype(0.25) * reduced)
+    np.testing.assert_array_equal(pulled(sg.vars["Gradient"]), 0.0)
 
 
 # ---------------------------------------------------------------------------
@@ -519,7 +529,7 @@ def test_egp_reference_in_custom_update(precision, batch_size):
     model.load()
 
     model.custom_update("Load")
-    np.testing.assert_array_equal(with_batch_axis(pop.vars["X"].view, batch_size),
+    np.testing.assert_array_equal(with_batch_axis(pulled(pop.vars["X"]), batch_size),
                                   table.reshape(batch_size, n))
 
     # The reference sees changes to the referenced EGP
@@ -527,7 +537,7 @@ def test_egp_reference_in_custom_update(precision, batch_size):
     egp.view[:] = -table
     egp.push_to_device()
     model.custom_update("Load")
-    np.testing.assert_array_equal(with_batch_axis(pop.vars["X"].view, batch_size),
+    np.testing.assert_array_equal(with_batch_axis(pulled(pop.vars["X"]), batch_size),
                                   -table.reshape(batch_size, n))
 
 
@@ -542,9 +552,9 @@ def test_time_in_custom_update(precision, batch_size):
     model.load()
 
     model.custom_update("Stamp")
-    np.testing.assert_array_equal(pop.vars["X"].view, 0.0)
+    np.testing.assert_array_equal(pulled(pop.vars["X"]), 0.0)
     for _ in range(7):
         model.step_time()
     model.custom_update("Stamp")
-    np.testing.assert_array_equal(pop.vars["X"].view, 7 * 0.25)
+    np.testing.assert_array_equal(pulled(pop.vars["X"]), 7 * 0.25)
     assert model.t == 7 * 0.25

@@ -21,6 +21,8 @@ from eventprop.engine import (GeNNModel, create_current_source_model,
                               create_weight_update_model, init_postsynaptic,
                               init_weight_update)
 
+from helpers import pulled
+
 N_PRE, N_POST = 3, 4
 INITIAL = {"rate": 1.0, "gain": 1.0, "g": 0.5, "h": 1.0, "scale": 2.0, "bias": 0.0,
            "amp": 0.25, "off": 0.0, "value": 1.5, "fixed": 0.0}
@@ -94,7 +96,7 @@ def simulate(model, groups, batch_size, n_steps, changes):
             group = {"rate": "post", "g": "syn", "scale": "syn", "amp": "cs"}[name]
             groups[group].set_dynamic_param_value(name, value)
         model.step_time()
-        v = np.array(groups["post"].vars["V"].view, dtype=np.float64)  # a copy
+        v = np.array(pulled(groups["post"].vars["V"]), dtype=np.float64)  # a copy
         out.append(v[np.newaxis] if batch_size == 1 else v)
     return out
 
@@ -121,16 +123,16 @@ def test_dynamic_param_of_custom_update(precision, batch_size):
     model, groups = dyn_model(precision, batch_size)
     w = groups["post"].vars["W"]
     model.custom_update("SetW")
-    np.testing.assert_array_equal(w.view, INITIAL["value"])
+    np.testing.assert_array_equal(pulled(w), INITIAL["value"])
     groups["cu"].set_dynamic_param_value("value", -2.25)
     # Nothing changes until the update runs again
-    np.testing.assert_array_equal(w.view, INITIAL["value"])
+    np.testing.assert_array_equal(pulled(w), INITIAL["value"])
     model.custom_update("SetW")
-    np.testing.assert_array_equal(w.view, -2.25)
+    np.testing.assert_array_equal(pulled(w), -2.25)
     model.step_time()
     groups["cu"].set_dynamic_param_value("value", 8.0)
     model.custom_update("SetW")
-    np.testing.assert_array_equal(w.view, 8.0)
+    np.testing.assert_array_equal(pulled(w), 8.0)
 
 
 def test_dynamic_param_value_set_before_load(precision, batch_size):
@@ -155,7 +157,7 @@ def test_setting_non_dynamic_param_raises(precision, batch_size, group, param):
     for g, e in zip(got, reference_v(batch_size, 3, {})):
         np.testing.assert_array_equal(g, e)
     model.custom_update("SetW")
-    np.testing.assert_array_equal(groups["post"].vars["W"].view,
+    np.testing.assert_array_equal(pulled(groups["post"].vars["W"]),
                                   INITIAL["value"] + INITIAL["fixed"])
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from eventprop.engine import create_neuron_model
 
-from helpers import make_model, with_batch_axis
+from helpers import make_model, pulled, with_batch_axis
 
 N = 7
 
@@ -35,7 +35,7 @@ def test_pointer_egp_indexed_by_batch_and_id(precision, batch_size):
 
     model.step_time()
     model.step_time()
-    np.testing.assert_array_equal(with_batch_axis(pop.vars["V"].view, batch_size),
+    np.testing.assert_array_equal(with_batch_axis(pulled(pop.vars["V"]), batch_size),
                                   2 * d0.reshape(batch_size, N))
 
     # Change the EGP between steps: the next step uses the new values
@@ -43,7 +43,7 @@ def test_pointer_egp_indexed_by_batch_and_id(precision, batch_size):
     egp.view[:] = d1
     egp.push_to_device()
     model.step_time()
-    np.testing.assert_array_equal(with_batch_axis(pop.vars["V"].view, batch_size),
+    np.testing.assert_array_equal(with_batch_axis(pulled(pop.vars["V"]), batch_size),
                                   (2 * d0 + d1).reshape(batch_size, N))
 
     # Writing one element only affects that batch and neuron
@@ -52,7 +52,7 @@ def test_pointer_egp_indexed_by_batch_and_id(precision, batch_size):
     model.step_time()
     d2 = d1.copy()
     d2[-1] = 100.0
-    np.testing.assert_array_equal(with_batch_axis(pop.vars["V"].view, batch_size),
+    np.testing.assert_array_equal(with_batch_axis(pulled(pop.vars["V"]), batch_size),
                                   (2 * d0 + d1 + d2).reshape(batch_size, N))
 
 
@@ -66,13 +66,13 @@ def test_scalar_egp(precision, batch_size):
     egp = pop.extra_global_params["offset"]
     assert egp.view.shape == (1,)
     model.step_time()
-    np.testing.assert_array_equal(pop.vars["V"].view, 3.5)
+    np.testing.assert_array_equal(pulled(pop.vars["V"]), 3.5)
 
     egp.view[0] = -0.75
     egp.push_to_device()
     model.step_time()
     model.step_time()
-    np.testing.assert_array_equal(pop.vars["V"].view, 2.0)
+    np.testing.assert_array_equal(pulled(pop.vars["V"]), 2.0)
 
 
 def test_scalar_egp_takes_one_value(precision, batch_size):

@@ -229,6 +229,7 @@ def test_sim_code_locals_visible_in_threshold_and_reset(precision):
     seen = []
     for _ in range(5):
         m.step_time()
+        pop.vars["V"].pull_from_device()
         seen.append(pop.vars["V"].view[0])
     # V climbs by dV = 1 until it exceeds 3.5 dV, then reset uses the same local
     np.testing.assert_allclose(seen, [1.0, 2.0, 3.0, -1.0, 0.0])

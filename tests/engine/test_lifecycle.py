@@ -9,6 +9,8 @@ from eventprop.engine import (CustomUpdateVarAccess, GeNNModel, VarAccess, VarAc
                               create_weight_update_model, init_postsynaptic, init_var,
                               init_weight_update)
 
+from helpers import pulled
+
 DT = 0.5
 N_IN, N_OUT = 12, 9
 
@@ -65,10 +67,15 @@ def life_model(precision, batch_size, seed=123, name="life", record=None):
 
 
 def state(model):
-    """Copies of every variable and input buffer of the life model."""
+    """Copies of every variable and input buffer of the life model, pulled from the device."""
     out = model.neuron_populations["out"]
     dense = model.synapse_populations["dense"]
     sparse = model.synapse_populations["sparse"]
+    out.pull_state_from_device()
+    out.extra_global_params["gainEGP"].pull_from_device()
+    for sg in (dense, sparse):
+        sg.vars["g"].pull_from_device()
+        sg.out_post.pull_from_device()
     return {"V": out.vars["V"].values, "T": out.vars["T"].values, "C": out.vars["C"].values,
             "Bias": out.vars["Bias"].values, "gainEGP": out.extra_global_params["gainEGP"].values,
             "dense.g": dense.vars["g"].values, "sparse.g": sparse.vars["g"].values,
@@ -130,6 +137,7 @@ def test_reload_restores_initial_values(precision, batch_size):
 
     model.run(20)
     model.neuron_populations["out"].vars["Bias"].view[:] = 99.0
+    model.neuron_populations["out"].vars["Bias"].push_to_device()
     assert not np.array_equal(state(model)["V"], initial["V"])
     model.unload()
     model.load()
@@ -160,11 +168,14 @@ def test_two_models_from_same_definitions_are_independent(precision, batch_size)
     assert b.timestep == 3 and a.timestep == 5
     # Writing into one model leaves the other alone
     a.neuron_populations["out"].vars["V"].view[:] = 1000.0
+    a.neuron_populations["out"].vars["V"].push_to_device()
     a.synapse_populations["dense"].vars["g"].view[:] = -1000.0
+    a.synapse_populations["dense"].vars["g"].push_to_device()
     b.run(2)
     assert_same_state(state(b), a_5)
     # and the other still runs on its own state
     a.step_time()
+    a.neuron_populations["out"].vars["T"].pull_from_device()
     assert np.all(a.neuron_populations["out"].vars["T"].view == 5 * DT)
 
 
@@ -186,7 +197,7 @@ def test_timestep_settable_and_t_is_timestep_times_dt(precision, batch_size):
     out = model.neuron_populations["out"]
     assert model.timestep == 0 and model.t == 0.0
     model.step_time()
-    np.testing.assert_array_equal(out.vars["T"].view, 0.0)
+    np.testing.assert_array_equal(pulled(out.vars["T"]), 0.0)
     assert model.timestep == 1 and model.t == DT
 
     model.timestep = 12
@@ -194,10 +205,10 @@ def test_timestep_settable_and_t_is_timestep_times_dt(precision, batch_size):
     assert model.t == 12 * DT
     model.step_time()
     # The step ran at t = 12 * dt
-    np.testing.assert_array_equal(out.vars["T"].view, 12 * DT)
+    np.testing.assert_array_equal(pulled(out.vars["T"]), 12 * DT)
     assert model.timestep == 13 and model.t == 13 * DT
     model.run(4)
-    np.testing.assert_array_equal(out.vars["T"].view, 16 * DT)
+    np.testing.assert_array_equal(pulled(out.vars["T"]), 16 * DT)
     assert model.timestep == 17 and model.t == 17 * DT
 
 
@@ -365,6 +376,7 @@ def test_dense_synapse_var_view_shapes(precision, batch_size):
     assert v["RW"].values.shape == v["RW"].view.shape
     # DENSE storage is row-major: element pre * n_post + post
     model.step_time()
+    v["Key"].pull_from_device()
     pre, post = np.meshgrid(np.arange(N_PRE), np.arange(N_POST), indexing="ij")
     key = (pre * 100 + post).ravel()[None, :] + 10000 * np.arange(batch_size)[:, None]
     np.testing.assert_array_equal(v["Key"].view, key.reshape(v["Key"].view.shape))
@@ -384,6 +396,7 @@ def test_sparse_synapse_var_values_ordered_by_pre_post(precision, batch_size):
     np.testing.assert_array_equal(v["RO"].values, pre_s * 10.0 + post_s)
     # ... as do values the synapse code writes from id_pre and id_post
     model.step_time()
+    v["Key"].pull_from_device()
     key = (pre_s * 100 + post_s)[None, :] + 10000 * np.arange(batch_size)[:, None]
     np.testing.assert_array_equal(v["Key"].values, key.reshape(v["Key"].values.shape))
     # Writing values in that order and reading them back is the identity

@@ -10,7 +10,7 @@ import numpy as np
 
 from eventprop.engine import GeNNModel, create_neuron_model, init_postsynaptic, init_weight_update
 
-from helpers import add_spike_source, as_batched, make_model, steps_of
+from helpers import add_spike_source, as_batched, make_model, pulled, steps_of
 
 DT, STEPS = 0.5, 300
 N_IN, N_HID, N_OUT = 20, 30, 4
@@ -104,8 +104,8 @@ def simulate_engine(precision, batch_size, spikes, w_in, rec, w_out):
     v_hid, v_out = [], []
     for _ in range(STEPS):
         model.step_time()
-        v_hid.append(as_batched(hid.vars["V"].view, batch_size))
-        v_out.append(as_batched(out.vars["V"].view, batch_size))
+        v_hid.append(as_batched(pulled(hid.vars["V"]), batch_size))
+        v_out.append(as_batched(pulled(out.vars["V"]), batch_size))
     hidden = np.zeros((STEPS, batch_size, N_HID), bool)
     for b, (times, ids) in enumerate(hid.spike_recording_data):
         hidden[np.round(times / DT).astype(int), b, ids] = True
@@ -128,7 +128,7 @@ def test_thread_count_does_not_change_results(precision):
     spikes, w_in, rec, w_out = network(5)
     runs = []
     for threads in (1, 2):
-        model = GeNNModel(precision, "threads", num_threads=threads)
+        model = GeNNModel(precision, "threads", backend="cpu", num_threads=threads)
         model.dt = DT
         model.batch_size = 5
         model.seed = 3
@@ -144,5 +144,5 @@ def test_thread_count_does_not_change_results(precision):
         model.build()
         model.load()
         model.run(STEPS)
-        runs.append(np.copy(hid.vars["V"].view))
+        runs.append(np.copy(pulled(hid.vars["V"])))
     np.testing.assert_array_equal(runs[0], runs[1])

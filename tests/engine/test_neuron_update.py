@@ -5,7 +5,7 @@ import pytest
 
 from eventprop.engine import create_neuron_model
 
-from helpers import as_batched, make_model, per_batch
+from helpers import as_batched, make_model, per_batch, pulled
 
 N = 37          # not a multiple of 8: the spike scan must handle the last partial word
 STEPS = 40
@@ -68,7 +68,7 @@ def test_auto_refractory_spikes_on_rising_edge_only(precision, batch_size):
     for b in range(batch_size):
         expected = sorted((int(s), i) for i, s in enumerate(first[b]) if s < STEPS)
         assert spikes[b] == expected
-    np.testing.assert_array_equal(as_batched(pop.vars["count"].view, batch_size),
+    np.testing.assert_array_equal(as_batched(pulled(pop.vars["count"]), batch_size),
                                   (first < STEPS).astype(int))
 
 
@@ -104,7 +104,7 @@ def test_reset_drawing_random_numbers_is_reproducible(precision, batch_size):
         model.build()
         model.load()
         model.run(STEPS)
-        finals.append(np.copy(pop.vars["V"].view))
+        finals.append(np.copy(pulled(pop.vars["V"])))
         V = as_batched(pop.vars["V"].view, batch_size)
         assert np.all((V >= 0.0) & (V < 1.0))
     np.testing.assert_array_equal(finals[0], finals[1])

@@ -12,7 +12,7 @@ from eventprop.engine import (VarAccess, VarAccessMode, create_neuron_model,
                               create_postsynaptic_model, create_var_ref, init_postsynaptic,
                               init_weight_update)
 
-from helpers import add_spike_source, as_batched, make_model, rtol, steps_of
+from helpers import add_spike_source, as_batched, make_model, pulled, rtol, steps_of
 
 DT = 0.5
 N_STEPS = 60
@@ -65,10 +65,10 @@ def test_exp_curr_decay(precision, batch_size):
         in_syn = in_syn + arriving(spikes, W, n)
         x = init * in_syn
         in_syn = in_syn * decay
-        np.testing.assert_allclose(as_batched(post.vars["x"].view, batch_size), x,
+        np.testing.assert_allclose(as_batched(pulled(post.vars["x"]), batch_size), x,
                                    rtol=rtol(precision), err_msg=f"Isyn in step {n}")
         # out_post holds inSyn after this step's decay; always (B, n)
-        np.testing.assert_allclose(np.asarray(syn.out_post.view, dtype=np.float64), in_syn,
+        np.testing.assert_allclose(np.asarray(pulled(syn.out_post), dtype=np.float64), in_syn,
                                    rtol=rtol(precision), err_msg=f"inSyn after step {n}")
     # Every batch had input, which is still decaying after the last spike
     assert np.count_nonzero(spikes) > 10 and np.all(x > 0.0)
@@ -126,14 +126,14 @@ def test_custom_postsynaptic_model_vars_and_neuron_var_refs(precision, batch_siz
         gsyn = gsyn * decay
         V = V + k * DT * I
         msg = f"step {n}"
-        np.testing.assert_allclose(as_batched(post.vars["I"].view, batch_size), I,
+        np.testing.assert_allclose(as_batched(pulled(post.vars["I"]), batch_size), I,
                                    rtol=rtol(precision), err_msg=msg)
-        np.testing.assert_allclose(as_batched(syn.psm_vars["gsyn"].view, batch_size), gsyn,
+        np.testing.assert_allclose(as_batched(pulled(syn.psm_vars["gsyn"]), batch_size), gsyn,
                                    rtol=rtol(precision), err_msg=msg)
-        np.testing.assert_allclose(as_batched(post.vars["V"].view, batch_size), V,
+        np.testing.assert_allclose(as_batched(pulled(post.vars["V"]), batch_size), V,
                                    rtol=rtol(precision), err_msg=msg)
         # inSyn is consumed every step
-        np.testing.assert_array_equal(syn.out_post.view, 0.0, err_msg=msg)
+        np.testing.assert_array_equal(pulled(syn.out_post), 0.0, err_msg=msg)
     assert np.all(V > V0 + 0.1)
 
 
@@ -168,10 +168,10 @@ def test_post_target_var_additional_input(precision, batch_size):
     for n in range(N_STEPS):
         model.step_time()
         msg = f"step {n}"
-        np.testing.assert_array_equal(as_batched(post.vars["x"].view, batch_size),
+        np.testing.assert_array_equal(as_batched(pulled(post.vars["x"]), batch_size),
                                       arriving(spikes_a, np.array([[w_isyn]]), n)
                                       * np.ones((batch_size, 1)), err_msg=msg)
-        np.testing.assert_array_equal(as_batched(post.vars["y"].view, batch_size),
+        np.testing.assert_array_equal(as_batched(pulled(post.vars["y"]), batch_size),
                                       arriving(spikes_b, np.array([[w_extra]]), n)
                                       * np.ones((batch_size, 1)), err_msg=msg)
     # Consecutive spikes occur, so an input that was not reset would have accumulated
@@ -209,6 +209,6 @@ def test_post_target_var_exp_curr_initial_value(precision, batch_size):
         in_syn = in_syn + arriving(spikes, np.array([[w]]), n)
         y = 0.25 + init * in_syn
         in_syn = in_syn * decay
-        np.testing.assert_allclose(as_batched(post.vars["y"].view, batch_size), y,
+        np.testing.assert_allclose(as_batched(pulled(post.vars["y"]), batch_size), y,
                                    rtol=rtol(precision), err_msg=f"step {n}")
-        np.testing.assert_array_equal(post.vars["x"].view, 0.0, err_msg=f"step {n}")
+        np.testing.assert_array_equal(pulled(post.vars["x"]), 0.0, err_msg=f"step {n}")

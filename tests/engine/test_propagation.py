@@ -18,7 +18,7 @@ from eventprop.engine import (VarAccess, VarAccessMode, create_neuron_model,
                               create_weight_update_model, init_postsynaptic, init_var,
                               init_weight_update)
 
-from helpers import add_spike_source, as_batched, make_model, per_batch
+from helpers import add_spike_source, as_batched, make_model, per_batch, pulled
 
 N_PRE, N_POST = 16, 4
 DT = 1.0
@@ -146,7 +146,7 @@ def run_decoder(model, posts, batch_size, scale=None):
         model.step_time()
         expected = expected_bits(model.timestep, batch_size) * scale[:, None]
         for label, post in posts.items():
-            x = as_batched(post.vars["x"].view, batch_size)
+            x = as_batched(pulled(post.vars["x"]), batch_size)
             msg = f"{label}, after {model.timestep} steps"
             np.testing.assert_array_equal(decode(x / scale[:, None]),
                                           expected_value(model.timestep, batch_size),
@@ -179,7 +179,7 @@ def test_decoder_dense_var_init_snippet(precision, batch_size):
         init_postsynaptic("DeltaCurr"))
     model.build()
     model.load()
-    np.testing.assert_array_equal(syn.vars["g"].view, BITS.flatten())
+    np.testing.assert_array_equal(pulled(syn.vars["g"]), BITS.flatten())
     run_decoder(model, post, batch_size)
 
 
@@ -260,7 +260,7 @@ def test_one_step_latency(precision, batch_size):
     x = np.empty((n_steps, batch_size))
     for n in range(n_steps):
         model.step_time()
-        x[n] = as_batched(post.vars["x"].view, batch_size)[:, 0]
+        x[n] = as_batched(pulled(post.vars["x"]), batch_size)[:, 0]
     model.pull_recording_buffers_from_device()
     for b in range(batch_size):
         times, ids = src.spike_recording_data[b]
@@ -352,12 +352,12 @@ def run_pre_decoders(model, pops, batch_size, var="x", zero_var=None):
         expected = expected_pre_input(model.timestep, batch_size)
         for matrix_type, (pre, post) in pops.items():
             msg = f"{matrix_type}, after {model.timestep} steps"
-            np.testing.assert_array_equal(as_batched(pre.vars[var].view, batch_size),
+            np.testing.assert_array_equal(as_batched(pulled(pre.vars[var]), batch_size),
                                           expected, err_msg=msg)
             if zero_var is not None:
-                np.testing.assert_array_equal(pre.vars[zero_var].view, 0.0, err_msg=msg)
+                np.testing.assert_array_equal(pulled(pre.vars[zero_var]), 0.0, err_msg=msg)
             # Nothing is sent forwards
-            np.testing.assert_array_equal(post.vars["x"].view, 0.0, err_msg=msg)
+            np.testing.assert_array_equal(pulled(post.vars["x"]), 0.0, err_msg=msg)
 
 
 def test_add_to_pre_from_spikes(precision, batch_size):

@@ -13,7 +13,7 @@ from scipy import stats
 from eventprop.engine import (GeNNModel, create_neuron_model, create_weight_update_model,
                               init_postsynaptic, init_var, init_weight_update)
 
-from helpers import with_batch_axis
+from helpers import pulled, with_batch_axis
 
 N_NEURONS = 3000
 N_PRE, N_POST = 50, 60
@@ -63,6 +63,7 @@ def snapshot(model, pop, sg, steps=2):
     parts += [sg.vars[k].values.ravel() for k in INITS]
     for _ in range(steps):
         model.step_time()
+        pop.pull_state_from_device()
         parts += [pop.vars["U"].values.ravel(), pop.vars["N"].values.ravel()]
     return np.concatenate(parts).astype(np.float64)
 
@@ -75,7 +76,7 @@ def test_sim_code_draws_ks(precision, batch_size, var, dist):
     model, pop, _ = rng_model(precision, batch_size, seed=1234)
     for step in range(3):
         model.step_time()
-        samples = with_batch_axis(np.asarray(pop.vars[var].view, dtype=np.float64), batch_size)
+        samples = with_batch_axis(np.asarray(pulled(pop.vars[var]), dtype=np.float64), batch_size)
         for b in range(batch_size):
             assert stats.kstest(samples[b], dist.cdf).pvalue > P_MIN, (step, b)
     if var == "U":
@@ -128,11 +129,13 @@ def test_different_seeds_differ(precision, batch_size):
     model, pop, sg = rng_model(precision, batch_size, seed=1)
     a_init = [pop.vars[k].values for k in INITS] + [sg.vars[k].values for k in INITS]
     model.step_time()
+    pop.pull_state_from_device()
     a_sim = [pop.vars["U"].values, pop.vars["N"].values]
     model.unload()
     model, pop, sg = rng_model(precision, batch_size, seed=2)
     b_init = [pop.vars[k].values for k in INITS] + [sg.vars[k].values for k in INITS]
     model.step_time()
+    pop.pull_state_from_device()
     b_sim = [pop.vars["U"].values, pop.vars["N"].values]
     # Continuous draws: with different seeds no value should coincide
     for a, b in zip(a_init + a_sim, b_init + b_sim):
@@ -142,8 +145,10 @@ def test_different_seeds_differ(precision, batch_size):
 def test_successive_steps_draw_different_numbers(precision, batch_size):
     model, pop, _ = rng_model(precision, batch_size, seed=7)
     model.step_time()
+    pop.pull_state_from_device()
     u1, n1 = pop.vars["U"].values, pop.vars["N"].values
     model.step_time()
+    pop.pull_state_from_device()
     u2, n2 = pop.vars["U"].values, pop.vars["N"].values
     assert np.mean(u1 == u2) < 0.01 and np.mean(n1 == n2) < 0.01
     # Successive draws are uncorrelated
@@ -155,7 +160,7 @@ def test_batches_draw_different_numbers(precision):
     model, pop, sg = rng_model(precision, batch_size, seed=99)
     arrays = [pop.vars[k].view for k in INITS] + [sg.vars[k].view for k in INITS]
     model.step_time()
-    arrays += [pop.vars["U"].view.copy(), pop.vars["N"].view.copy()]
+    arrays += [pulled(pop.vars["U"]).copy(), pulled(pop.vars["N"]).copy()]
     for arr in arrays:
         assert arr.shape[0] == batch_size
         for a in range(batch_size):

@@ -7,7 +7,7 @@ from scipy import stats
 from eventprop.engine import create_neuron_model, init_postsynaptic, init_sparse_connectivity, \
     init_weight_update
 
-from helpers import add_spike_source, as_batched, make_model
+from helpers import add_spike_source, as_batched, make_model, pulled
 
 N_PRE, N_POST = 40, 30
 PROBE = create_neuron_model("Probe", vars=[("x", "scalar")], sim_code="x = Isyn;")
@@ -65,7 +65,7 @@ def test_spikes_follow_the_connections(precision, batch_size, prob):
     for step in range(N_PRE + 1):
         model.step_time()
         expected = conn[step - 1] if step > 0 else np.zeros(N_POST)
-        np.testing.assert_array_equal(as_batched(post.vars["x"].view, batch_size),
+        np.testing.assert_array_equal(as_batched(pulled(post.vars["x"]), batch_size),
                                       np.tile(expected, (batch_size, 1)))
 
 

@@ -10,7 +10,8 @@ from eventprop.engine import (VarAccess, VarAccessMode, create_current_source_mo
                               create_neuron_model, create_var_ref, create_weight_update_model,
                               init_postsynaptic, init_weight_update)
 
-from helpers import add_spike_source, as_batched, make_model, per_batch, rtol, steps_of
+from helpers import (add_spike_source, as_batched, make_model, per_batch, pulled, rtol,
+                     steps_of)
 
 DT = 0.5
 N_STEPS = 30
@@ -119,13 +120,14 @@ def test_synapse_dynamics_add_to_post(precision, batch_size):
         pathways[matrix_type] = (post, W)
     model.build()
     model.load()
-    r_prev = as_batched(pre.vars["r"].view, batch_size)
+    r_prev = as_batched(pulled(pre.vars["r"]), batch_size)
     for n in range(N_STEPS):
         model.step_time()
         for matrix_type, (post, W) in pathways.items():
-            np.testing.assert_allclose(as_batched(post.vars["x"].view, batch_size), r_prev @ W,
-                                       rtol=rtol(precision), err_msg=f"{matrix_type}, step {n}")
-        r_prev = as_batched(pre.vars["r"].view, batch_size)
+            np.testing.assert_allclose(as_batched(pulled(post.vars["x"]), batch_size),
+                                       r_prev @ W, rtol=rtol(precision),
+                                       err_msg=f"{matrix_type}, step {n}")
+        r_prev = as_batched(pulled(pre.vars["r"]), batch_size)
 
 
 def test_synapse_dynamics_add_to_pre(precision, batch_size):
@@ -143,13 +145,14 @@ def test_synapse_dynamics_add_to_pre(precision, batch_size):
         pathways[matrix_type] = (pre, W)
     model.build()
     model.load()
-    r_prev = as_batched(post.vars["r"].view, batch_size)
+    r_prev = as_batched(pulled(post.vars["r"]), batch_size)
     for n in range(N_STEPS):
         model.step_time()
         for matrix_type, (pre, W) in pathways.items():
-            np.testing.assert_allclose(as_batched(pre.vars["x"].view, batch_size), r_prev @ W.T,
-                                       rtol=rtol(precision), err_msg=f"{matrix_type}, step {n}")
-        r_prev = as_batched(post.vars["r"].view, batch_size)
+            np.testing.assert_allclose(as_batched(pulled(pre.vars["x"]), batch_size),
+                                       r_prev @ W.T, rtol=rtol(precision),
+                                       err_msg=f"{matrix_type}, step {n}")
+        r_prev = as_batched(pulled(post.vars["r"]), batch_size)
 
 
 # ---------------------------------------------------------------------------
@@ -182,10 +185,10 @@ def test_wu_pre_post_traces(precision, batch_size):
         model.step_time()
         tpre = tpre * np.exp(-DT / TAU_PRE) + 1.0 * pre_spikes[n]
         tpost = tpost * np.exp(-DT / TAU_POST) + 0.5 * post_spikes[n]
-        np.testing.assert_allclose(as_batched(syn.pre_vars["tpre"].view, batch_size), tpre,
-                                   rtol=rtol(precision), err_msg=f"step {n}")
-        np.testing.assert_allclose(as_batched(syn.post_vars["tpost"].view, batch_size), tpost,
-                                   rtol=rtol(precision), err_msg=f"step {n}")
+        np.testing.assert_allclose(as_batched(pulled(syn.pre_vars["tpre"]), batch_size),
+                                   tpre, rtol=rtol(precision), err_msg=f"step {n}")
+        np.testing.assert_allclose(as_batched(pulled(syn.post_vars["tpost"]), batch_size),
+                                   tpost, rtol=rtol(precision), err_msg=f"step {n}")
 
 
 def test_wu_pre_var_in_pre_spike_syn_code(precision, batch_size):
@@ -214,7 +217,7 @@ def test_wu_pre_var_in_pre_spike_syn_code(precision, batch_size):
     for n in range(N_STEPS):
         model.step_time()
         for matrix_type, (post, W) in pathways.items():
-            np.testing.assert_allclose(as_batched(post.vars["x"].view, batch_size),
+            np.testing.assert_allclose(as_batched(pulled(post.vars["x"]), batch_size),
                                        delivered @ W, rtol=rtol(precision),
                                        err_msg=f"{matrix_type}, step {n}")
         tpre = tpre * np.exp(-DT / TAU_PRE) + spikes[n]
@@ -272,9 +275,9 @@ def state(model):
                   + list(model.current_sources.values())):
         for table in ("vars", "pre_vars", "post_vars", "psm_vars"):
             for name, var in getattr(group, table, {}).items():
-                out[f"{group.name}.{table}.{name}"] = np.copy(var.view)
+                out[f"{group.name}.{table}.{name}"] = np.copy(pulled(var))
         if hasattr(group, "out_post"):
-            out[f"{group.name}.out_post"] = np.copy(group.out_post.view)
+            out[f"{group.name}.out_post"] = np.copy(pulled(group.out_post))
     return out
 
 

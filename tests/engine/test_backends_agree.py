@@ -1,0 +1,22 @@
+"""The cuda backend against the cpu backend on the same model (where a GPU is present).
+
+The recurrent network of test_network_reference performs the same IEEE operations in the
+same order on both backends (its sums follow the spike order, which both keep), so the
+spikes and voltages must agree bit for bit."""
+import numpy as np
+import pytest
+
+from eventprop.engine.backends.cuda import gpu_available
+
+from test_network_reference import network, simulate_engine
+
+pytestmark = pytest.mark.skipif(not gpu_available(), reason="needs a GPU: CuPy finds none")
+
+
+def test_cuda_matches_cpu_bit_for_bit(precision, monkeypatch):
+    results = {}
+    for name in ("cpu", "cuda"):
+        monkeypatch.setenv("EVENTPROP_BACKEND", name)
+        results[name] = simulate_engine(precision, 5, *network(5))
+    for cpu, cuda in zip(results["cpu"], results["cuda"]):
+        np.testing.assert_array_equal(cpu, cuda)
