@@ -15,32 +15,39 @@ def encode_batch(X, batch_size, num_input, n_delay, delay, dt, trial_steps, max_
     copy c (neurons c * num_input ...) replays every channel c * ``delay`` ms later. With
     ``p_drop``, each spike is dropped with that probability (input dropout)."""
     n_neurons = num_input * (n_delay + 1)
-    keys = []
+    times, ids = [], []
     for b, example in enumerate(X):
         try:
-            times, ids = example
+            t, i = example
         except (TypeError, ValueError):
             raise ValueError(f"example {b}: expected a pair (spike times in ms, channel ids)") \
                 from None
-        times = np.asarray(times, dtype=np.float64)
-        ids = np.asarray(ids)
-        if times.ndim != 1 or times.shape != ids.shape:
+        t, i = np.asarray(t, dtype=np.float64), np.asarray(i)
+        if t.ndim != 1 or t.shape != i.shape:
             raise ValueError(f"example {b}: spike times and channel ids must be 1-D arrays of "
-                             f"the same length, got shapes {times.shape} and {ids.shape}")
-        if len(ids) and (not np.issubdtype(ids.dtype, np.integer) or ids.min() < 0
-                         or ids.max() >= num_input):
+                             f"the same length, got shapes {t.shape} and {i.shape}")
+        if len(i) and (not np.issubdtype(i.dtype, np.integer) or i.min() < 0
+                       or i.max() >= num_input):
             raise ValueError(f"example {b}: channel ids must be integers in "
                              f"[0, {num_input - 1}]")
-        if not np.all(np.isfinite(times)) or (len(times) and times.min() < 0):
+        if not np.all(np.isfinite(t)) or (len(t) and t.min() < 0):
             raise ValueError(f"example {b}: spike times must be finite and >= 0 ms")
-        for c in range(n_delay + 1):
-            # 1e-6 steps of slack so that a time on the grid maps to its own step
-            step = np.ceil((times + c * delay) / dt - 1e-6).astype(np.int64)
-            inside = step < trial_steps
-            keys.append((b * n_neurons + c * num_input + ids[inside].astype(np.int64))
-                        * trial_steps + step[inside])
-    keys = np.sort(np.concatenate(keys)) if keys else np.zeros(0, np.int64)
-    keys = keys[np.diff(keys, prepend=-1) != 0]
+        times.append(t)
+        ids.append(i)
+    slots = np.repeat(np.arange(len(times), dtype=np.int64), [len(t) for t in times])
+    times = np.concatenate(times) if times else np.zeros(0)
+    ids = np.concatenate(ids).astype(np.int64) if ids else np.zeros(0, np.int64)
+    keys = []
+    for c in range(n_delay + 1):
+        # 1e-6 steps of slack so that a time on the grid maps to its own step
+        step = np.ceil((times + c * delay) / dt - 1e-6).astype(np.int64)
+        inside = step < trial_steps
+        keys.append((slots[inside] * n_neurons + c * num_input + ids[inside]) * trial_steps
+                    + step[inside])
+    keys = np.sort(np.concatenate(keys)).astype(np.int64)
+    first = np.ones(len(keys), dtype=bool)
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    keys = keys[first]
     if p_drop > 0.0:
         keys = keys[rng.random(len(keys)) >= p_drop]
     counts = np.bincount(keys // trial_steps, minlength=batch_size * n_neurons)

@@ -28,6 +28,7 @@ class BatchResult:
     predictions: np.ndarray
     n_correct: int
     lost_spikes: int       # spikes that found no ring slot (SPIKE_OVERFLOW "count")
+    spikes: dict           # population name -> spikes of the real examples in this trial
 
 
 class EventPropNetwork:
@@ -348,9 +349,10 @@ class EventPropNetwork:
             var = self.input.vars[name]
             var.view[...] = value.reshape(var.view.shape)
             var.push_to_device()
+        self.trial_spikes = {"input": len(steps)}
         egp = self.input.extra_global_params["spikeStep"]
         egp.view[:len(steps)] = steps
-        egp.push_to_device()
+        egp.push_to_device(len(steps))
         label = self.output.extra_global_params["label"]
         label.view[:] = -1
         label.view[:n] = Y
@@ -383,6 +385,7 @@ class EventPropNetwork:
                                  models.FIRST_SPIKE_LOSSES else [])
         for pop in spiking:
             counts = self._pull(pop.vars["n_spk"])
+            self.trial_spikes[pop.name] = int(counts[:n_real].sum())
             if pop.name in self.epoch_spikes:
                 self.epoch_spikes[pop.name] += counts[:n_real].sum(axis=0)
             most = int(counts.max())
@@ -407,7 +410,7 @@ class EventPropNetwork:
 
     def _result(self, example_loss, predictions, Y, lost):
         return BatchResult(float(np.mean(example_loss)), predictions,
-                           int(np.sum(predictions == Y)), lost)
+                           int(np.sum(predictions == Y)), lost, dict(self.trial_spikes))
 
     def train_batch(self, X, Y):
         """One training step on one batch: forward (with dropout), backward, Adam."""

@@ -195,6 +195,12 @@ class ExtraGlobalParameter(Array):
         self.init_values = arr
         self.num_elements = arr.size
 
+    def push_to_device(self, count=None):
+        """Copy the view to the device; with ``count``, only its first ``count`` elements
+        (an addition to pygenn's API, to keep large, partly used arrays cheap to update; the
+        genn backend pushes the whole array)."""
+        self._model._require_loaded().push(self, count)
+
 
 class _Group:
     """What neuron, synapse, current-source and custom-update groups share."""

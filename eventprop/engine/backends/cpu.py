@@ -248,9 +248,9 @@ class CpuRuntime:
     def set_dynamic_param(self, group, key, value):
         self._write_dynamic(group)
 
-    def push(self, array):
+    def push(self, array, count=None):
         if self.host_copies:
-            self.arrays[array.key][...] = self.host[array.key]
+            self.arrays[array.key][:count] = self.host[array.key][:count]
 
     def pull(self, array):
         if self.host_copies:

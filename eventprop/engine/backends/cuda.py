@@ -160,9 +160,9 @@ class CudaRuntime(CpuRuntime):
         with self.device:
             self.dev[key].set(self.arrays[key])
 
-    def push(self, array):
+    def push(self, array, count=None):
         with self.device:
-            self.dev[array.key].set(self.host[array.key])
+            self.dev[array.key][:count].set(self.host[array.key][:count])
 
     def pull(self, array):
         with self.device:

@@ -325,7 +325,7 @@ class GeNNRuntime:
     def set_dynamic_param(self, group, key, value):
         self.groups[group].set_dynamic_param_value(group.dynamic_param(key)[0], value)
 
-    def push(self, array):
+    def push(self, array, count=None):
         self.arrays[array].push_to_device()
 
     def pull(self, array):
