@@ -77,6 +77,7 @@ __device__ void _compact(const uint8_t* flags, unsigned int n, uint32_t* list, u
 """
 
 BLOCK_SIZE = 512
+SHARED_FLAG_BYTES = 32768
 
 
 class CudaGenerator(Generator):
@@ -85,15 +86,32 @@ class CudaGenerator(Generator):
 
     def __init__(self, model, layout):
         super().__init__(model, layout)
-        # Flags from which the spike and event lists are compacted
+        # The flags from which each step's spike and event lists are compacted: one array
+        # per list, in shared memory where they all fit, else in global memory
+        self.flag_lists = []
         for pop in model.neuron_populations.values():
-            key = f"{pop.name}._spkFlag"
-            if key not in layout.by_key:
-                layout.add(key, "uint8_t", model.batch_size * pop.num_neurons)
+            self.flag_lists.append((f"{pop.name}._spk", pop.num_neurons))
             for sg in pop.out_syn:
-                if sg.wu_model.pre_event_syn_code and f"{sg.name}._evFlag" not in layout.by_key:
-                    layout.add(f"{sg.name}._evFlag", "uint8_t",
-                               model.batch_size * pop.num_neurons)
+                if sg.wu_model.pre_event_syn_code:
+                    self.flag_lists.append((f"{sg.name}._ev", pop.num_neurons))
+        self.flag_offsets, total = {}, 0
+        for key, n in self.flag_lists:
+            self.flag_offsets[key] = total
+            total += n
+        self.shared_flags = total <= SHARED_FLAG_BYTES
+        self.flag_bytes = total
+        if not self.shared_flags:
+            for key, n in self.flag_lists:
+                if key + "Flag" not in layout.by_key:
+                    layout.add(key + "Flag", "uint8_t", model.batch_size * n)
+
+    def flags(self, key):
+        """Pointer to the flags of list ``key`` (a population's spikes or a group's events)
+        for this batch instance."""
+        if self.shared_flags:
+            return f"(_flags + {self.flag_offsets[key]})"
+        n = dict(self.flag_lists)[key]
+        return f"({self.a(key + 'Flag')} + (size_t)_b * {n})"
 
     def rng_declaration(self, stream, element):
         return f"_Rng _rng(_seed, {stream}, _b, {element}, _ts);"
@@ -104,10 +122,9 @@ class CudaGenerator(Generator):
         events = [sg for sg in pop.out_syn if sg.wu_model.pre_event_syn_code]
         L = [f"{{ // neuron population {pop.name}",
              f"const unsigned int num_neurons = {n}; (void)num_neurons;",
-             f"uint8_t* const _spkFlag = {self.a(pop.name + '._spkFlag')} + (size_t)_b * {n};"]
+             f"uint8_t* const _spkFlag = {self.flags(pop.name + '._spk')};"]
         for k, sg in enumerate(events):
-            L.append(f"uint8_t* const _evFlag{k} = {self.a(sg.name + '._evFlag')} + "
-                     f"(size_t)_b * {n};")
+            L.append(f"uint8_t* const _evFlag{k} = {self.flags(sg.name + '._ev')};")
         if pop.spike_recording_enabled:
             words = (n + 31) // 32
             L.append(f"uint32_t* const _rec = {self.a(pop.name + '._recSpk')} + "
@@ -144,19 +161,12 @@ class CudaGenerator(Generator):
 
     def compaction(self):
         """Spike and event lists from the flags, one list per warp."""
-        lists = []
-        for pop in self.m.neuron_populations.values():
-            lists.append((pop.num_neurons, f"{pop.name}._spkFlag", f"{pop.name}._spk",
-                          f"{pop.name}._spkCnt"))
-            for sg in pop.out_syn:
-                if sg.wu_model.pre_event_syn_code:
-                    lists.append((pop.num_neurons, f"{sg.name}._evFlag", f"{sg.name}._ev",
-                                  f"{sg.name}._evCnt"))
         L = []
-        for k, (n, flags, lst, cnt) in enumerate(lists):
+        for k, (key, n) in enumerate(self.flag_lists):
+            cnt = key.replace("._spk", "._spkCnt").replace("._ev", "._evCnt")
             L.append(f"if (threadIdx.x / 32 == {k} % (blockDim.x / 32)) "
-                     f"_compact({self.a(flags)} + (size_t)_b * {n}, {n}, "
-                     f"{self.a(lst)} + (size_t)_b * {n}, {self.a(cnt)} + _b);")
+                     f"_compact({self.flags(key)}, {n}, {self.a(key)} + (size_t)_b * {n}, "
+                     f"{self.a(cnt)} + _b);")
         return L
 
     def recording_reset(self):
@@ -323,6 +333,8 @@ class CudaGenerator(Generator):
             ["(void)_seed; (void)_rec_slot;", prologue] + synapses + ["__syncthreads();"]
             + self.recording_reset() + ["__syncthreads();"] + neurons + ["__syncthreads();"]
             + self.compaction() + ["__syncthreads();"])
+        if self.shared_flags:
+            step = f"__shared__ uint8_t _flags[{max(1, self.flag_bytes)}];\n" + step
         funcs = [self.function(
             "__device__ void _step(void** _p, const uint64_t _seed, const unsigned int _b, "
             "const uint64_t _ts, const uint32_t _rec_slot)", step)]
