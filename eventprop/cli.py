@@ -14,9 +14,21 @@ def _info(args):
     print(f"eventprop {__version__}")
     print(f"cpu backend : C++ compiler {shutil.which(cxx) or f'{cxx} (NOT FOUND)'}, "
           f"{len(os.sched_getaffinity(0))} threads")
+    print(f"cuda backend: {_cuda_status()}")
     print(f"genn backend: pygenn {'installed' if importlib.util.find_spec('pygenn') else 'not installed'}")
     print(f"cache       : {os.environ.get('EVENTPROP_CACHE_DIR') or default_cache_dir()}")
     return 0
+
+
+def _cuda_status():
+    if importlib.util.find_spec("cupy") is None:
+        return "CuPy not installed (pip install 'eventprop[cuda]')"
+    from .engine.backends.cuda import gpu_available
+    if not gpu_available():
+        return "CuPy installed, no GPU found"
+    import cupy
+    name = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+    return f"{cupy.cuda.runtime.getDeviceCount()} GPU(s), first: {name}"
 
 
 def _clear_cache(args):

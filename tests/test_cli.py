@@ -12,7 +12,8 @@ def test_info_reports_backends_and_cache(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("EVENTPROP_CACHE_DIR", str(tmp_path))
     assert main(["info"]) == 0
     out = capsys.readouterr().out
-    assert "cpu backend" in out and "genn backend" in out and str(tmp_path) in out
+    assert "cpu backend" in out and "cuda backend" in out and "genn backend" in out
+    assert str(tmp_path) in out
 
 
 def test_clear_cache_removes_compiled_models(tmp_path, monkeypatch, capsys):
