@@ -49,10 +49,11 @@ _ERROR_RE = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+):(?:\d+:)? (?:fatal )?e
                        re.MULTILINE)
 
 
-def explain_compiler_errors(stderr, tags, source_path):
-    """Rewrite compiler errors in user code strings as 'Model.field line N: ... <code line>'."""
+def explain_errors(log, tags, pattern=_ERROR_RE):
+    """The compiler's errors (matched by ``pattern``), those in user code strings as
+    'Model.field line N: ... <code line>'."""
     lines = []
-    for m in _ERROR_RE.finditer(stderr):
+    for m in pattern.finditer(log):
         tag, n, msg = m.group("file"), int(m.group("line")), m.group("msg")
         if tag in tags:
             code_lines = tags[tag].split("\n")
@@ -62,9 +63,11 @@ def explain_compiler_errors(stderr, tags, source_path):
             lines.append(f"generated code line {n}: {msg}")
         if len(lines) >= 10:
             break
-    if not lines:
-        lines = stderr.strip().split("\n")[-20:]
-    return ("the generated C++ did not compile:\n" + "\n".join(lines)
+    return lines or log.strip().split("\n")[-20:]
+
+
+def explain_compiler_errors(stderr, tags, source_path):
+    return ("the generated C++ did not compile:\n" + "\n".join(explain_errors(stderr, tags))
             + f"\n(generated source: {source_path})")
 
 

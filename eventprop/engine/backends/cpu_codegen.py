@@ -332,9 +332,14 @@ class Generator:
                                          used_names(wu.pre_event_threshold_condition_code))
             cond = self.user_expr(wu, "pre_event_threshold_condition_code",
                                   wu.pre_event_threshold_condition_code)
-            L.append(f"if {cond} {{ _ev{k}[_evCnt{k}++] = id; }}")
+            L.append(self.event_action(k, cond))
             L.append("}")
         return L
+
+    @staticmethod
+    def event_action(k, cond):
+        """What the spike-like-event condition ``cond`` of outgoing group ``k`` does."""
+        return f"if {cond} {{ _ev{k}[_evCnt{k}++] = id; }}"
 
     def spike_code(self, pop):
         """What happens when neuron ``id`` spikes: the spike, its record, the reset
@@ -583,14 +588,9 @@ class Generator:
             "        for (uint64_t _ts = _ts0; _ts < _ts0 + _n; _ts++) {\n"
             "            _step(_p, _rngState, (unsigned int)_bi, _ts, _num_rec ? (uint32_t)(_ts % _num_rec) : 0);\n"
             "        }\n    }\n}\n")
-        groups = {}
-        for cu in m.custom_updates.values():
-            groups.setdefault(cu.group_name, []).append(cu)
-        for name, cus in groups.items():
-            funcs.append(self.function(
-                f"extern \"C\" void custom_update_{name}(void** _p, uint64_t _ts, int _nthreads)",
-                "(void)_nthreads;\n" + self.time_names()
-                + "\n".join(self.custom_update_block(cu) for cu in cus)))
+        funcs += self.custom_update_functions(
+            'extern "C" void custom_update_{name}(void** _p, uint64_t _ts, int _nthreads)',
+            "(void)_nthreads;\n")
         inits = list(self.init_vars())
         base = self.lay.rng(len(inits))
         funcs.append(self.function(
@@ -598,6 +598,15 @@ class Generator:
             "(void)_rngState;\n" + self.time_names(with_t=False)
             + "\n".join(self.init_block(var, base + k) for k, var in enumerate(inits))))
         return self._resolve_lines("\n".join(head + funcs))
+
+    def custom_update_functions(self, signature, preamble=""):
+        """One function per custom-update group (``signature`` formatted with its name)."""
+        groups = {}
+        for cu in self.m.custom_updates.values():
+            groups.setdefault(cu.group_name, []).append(cu)
+        return [self.function(signature.format(name=name), preamble + self.time_names()
+                              + "\n".join(self.custom_update_block(cu) for cu in cus))
+                for name, cus in groups.items()]
 
     def time_names(self, with_t=True):
         """``t`` (from the argument ``_ts``), ``dt`` and ``num_batch`` for code strings."""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .cpu import CompileError, CpuBackend, CpuRuntime
+from .cpu import CompileError, CpuBackend, CpuRuntime, explain_errors
 from .cuda_codegen import BLOCK_SIZE, CudaGenerator
 
 NVRTC_OPTIONS = ("-std=c++17", "--fmad=false")   # no FMA contraction, as on the cpu backend
@@ -45,20 +45,8 @@ _NVRTC_ERROR_RE = re.compile(r"^(?P<file>[^()\n]+)\((?P<line>\d+)\): (?:catastro
 
 
 def explain_cuda_errors(log, tags):
-    """Compiler errors in user code strings as 'Model.field line N: ... <code line>'."""
-    lines = []
-    for m in _NVRTC_ERROR_RE.finditer(log):
-        tag, n, msg = m.group("file"), int(m.group("line")), m.group("msg")
-        if tag in tags:
-            code_lines = tags[tag].split("\n")
-            src = code_lines[n - 1].strip() if 0 < n <= len(code_lines) else ""
-            lines.append(f"{tag} line {n}: {msg}\n    {src}")
-        else:
-            lines.append(f"generated code line {n}: {msg}")
-        if len(lines) >= 10:
-            break
     return "the generated CUDA code did not compile:\n" + "\n".join(
-        lines or log.strip().split("\n")[-20:])
+        explain_errors(log, tags, _NVRTC_ERROR_RE))
 
 
 def check_with_nvcc(source, tags, nvcc="nvcc", arch="sm_80"):

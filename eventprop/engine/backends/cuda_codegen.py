@@ -134,15 +134,7 @@ class CudaGenerator(Generator):
             L.append(self.rng_declaration(self.pop_rng[pop.name], "id"))
         L += self.neuron_dynamics(pop)
         fire = self.threshold(pop, L)
-        for k, sg in enumerate(events):
-            wu = sg.wu_model
-            L.append("{")
-            L += self.wu_neuron_bindings(sg, "pre",
-                                         used_names(wu.pre_event_threshold_condition_code))
-            cond = self.user_expr(wu, "pre_event_threshold_condition_code",
-                                  wu.pre_event_threshold_condition_code)
-            L.append(f"_evFlag{k}[id] = {cond};")
-            L.append("}")
+        L += self.event_conditions(events)
         if fire is None:
             L.append("_spkFlag[id] = 0;")
         else:
@@ -158,6 +150,10 @@ class CudaGenerator(Generator):
         L.append("}")  # neuron loop
         L.append("}")
         return "\n".join(L)
+
+    @staticmethod
+    def event_action(k, cond):
+        return f"_evFlag{k}[id] = {cond};"
 
     def compaction(self):
         """Spike and event lists from the flags, one list per warp."""
@@ -344,11 +340,6 @@ class CudaGenerator(Generator):
             "    for (uint64_t _ts = _ts0; _ts < _ts0 + _n; _ts++) {\n"
             "        _step(_p, _seed, blockIdx.x, _ts, _num_rec ? (uint32_t)(_ts % _num_rec) : 0);\n"
             "    }\n}\n")
-        groups = {}
-        for cu in m.custom_updates.values():
-            groups.setdefault(cu.group_name, []).append(cu)
-        for name, cus in groups.items():
-            funcs.append(self.function(
-                f'extern "C" __global__ void custom_update_{name}(void** _p, uint64_t _ts)',
-                self.time_names() + "\n".join(self.custom_update_block(cu) for cu in cus)))
+        funcs += self.custom_update_functions(
+            'extern "C" __global__ void custom_update_{name}(void** _p, uint64_t _ts)')
         return self._resolve_lines("\n".join(head + funcs))
