@@ -35,9 +35,10 @@ RO_REF = VarAccessMode.READ_ONLY
 
 # Membrane and synaptic time constants are per-neuron variables shared by the batch, with the
 # exact-integration coefficients alpha_m = exp(-dt/tau_m), alpha_s = exp(-dt/tau_syn) and
-# beta = tau_syn / (tau_m - tau_syn) (alpha_m - alpha_s), kept up to date by TauCoefficients.
+# beta = tau_syn / (tau_m - tau_syn) (alpha_m - alpha_s) and its adjoint counterpart
+# gamma = tau_m / tau_syn beta, kept up to date by TauCoefficients.
 TAU_VARS = [("tau_m", "scalar", RO), ("tau_syn", "scalar", RO), ("alpha_m", "scalar", RO),
-            ("alpha_s", "scalar", RO), ("beta", "scalar", RO)]
+            ("alpha_s", "scalar", RO), ("beta", "scalar", RO), ("gamma", "scalar", RO)]
 
 STEP_CODE = """
 const int step = (int)(t / dt + 0.5);
@@ -50,7 +51,7 @@ FORWARD_MEMBRANE = "V = alpha_m * V + beta * Isyn;"
 # tau_m dlambda_V/ds = -lambda_V + A, tau_syn dlambda_I/ds = -lambda_I + lambda_V, integrated
 # exactly over one step in backward time s with a constant drive A
 BACKWARD_ADJOINTS = """
-lambda_I = A + (lambda_I - A) * alpha_s + tau_m / tau_syn * beta * (lambda_V - A);
+lambda_I = A + (lambda_I - A) * alpha_s + gamma * (lambda_V - A);
 lambda_V = A + (lambda_V - A) * alpha_m;
 """
 
@@ -82,10 +83,13 @@ n_spk++;
 FLAG_NEXT_SPIKE = "back_spike = (p > 0 && ring_step[ring + p - 1] == n - 1);"
 
 
-def _backward(propagate, jump, extra=""):
-    return f"""
+def _spiking_sim_code(forward, propagate, jump, extra=""):
+    """sim_code of a spiking neuron with a spike ring: ``forward`` in the forward steps; in
+    the backward steps ``propagate`` (adjoints back one step), ``extra``, then the ``jump``
+    of the spike in ring slot p, then the flag for the next older spike."""
+    return STEP_CODE.strip() + f"""
 if (step < trial_steps) {{
-    FORWARD
+{_indent(forward, 4)}
 }}
 else {{
     const int n = 2 * trial_steps - step;
@@ -106,11 +110,6 @@ else {{
 def _indent(code, n):
     return "\n".join(" " * n + line if line.strip() else line
                      for line in code.strip("\n").splitlines())
-
-
-def _sim_code(forward, backward_template):
-    return STEP_CODE.strip() + "\n" + backward_template.replace(
-        "FORWARD", _indent(forward, 4).lstrip())
 
 
 # -- input ---------------------------------------------------------------------------------
@@ -205,7 +204,7 @@ lambda_B -= tau_m / tau_B * lambda_V;
     return create_neuron_model(
         name, params=params, vars=vars, derived_params=derived, extra_global_params=egps,
         additional_input_vars=[("RevISyn", "scalar", 0.0)],
-        sim_code=_sim_code(forward, _backward(propagate, jump)),
+        sim_code=_spiking_sim_code(forward, propagate, jump),
         threshold_condition_code="fire", reset_code=reset)
 
 
@@ -327,7 +326,6 @@ if (n == trial_steps - 1 && id == y && first_step < 0) {{
 }}
 """
     # The push comes after the propagation of the last step, as in the reference code
-    backward = _backward("const scalar A = 0.0;" + BACKWARD_ADJOINTS, jump, extra)
     return create_neuron_model(
         f"EVPOutput_{loss_type}",
         params=["v_thresh", "v_reset", ("trial_steps", "int"), ("max_spikes", "int")] + params,
@@ -335,7 +333,8 @@ if (n == trial_steps - 1 && id == y && first_step < 0) {{
               ("first_step", "int"), ("logit", "scalar"), ("P", "scalar", VarAccess.READ_ONLY_DUPLICATE)]
              + RING_VARS + TAU_VARS,
         extra_global_params=RING_EGPS + [("label", "int*")],
-        sim_code=_sim_code(FORWARD_MEMBRANE + "\nfire = V >= v_thresh;", backward),
+        sim_code=_spiking_sim_code(FORWARD_MEMBRANE + "\nfire = V >= v_thresh;",
+                                   "const scalar A = 0.0;" + BACKWARD_ADJOINTS, jump, extra),
         threshold_condition_code="fire",
         reset_code=STORE_SPIKE % "" + """
 if (first_step < 0) {
@@ -456,10 +455,12 @@ LAYER_SPIKE_COUNT = create_custom_update_model(
 TAU_COEFFICIENTS = create_custom_update_model(
     "TauCoefficients",
     var_refs=[("tau_m", "scalar", RO_REF), ("tau_syn", "scalar", RO_REF),
-              ("alpha_m", "scalar"), ("alpha_s", "scalar"), ("beta", "scalar")],
+              ("alpha_m", "scalar"), ("alpha_s", "scalar"), ("beta", "scalar"),
+              ("gamma", "scalar")],
     update_code="""
 alpha_m = exp(-dt / tau_m);
 alpha_s = exp(-dt / tau_syn);
 const scalar d = dt / tau_syn - dt / tau_m;
 beta = alpha_s * dt / tau_m * (d == 0.0 ? 1.0 : expm1(d) / d);
+gamma = tau_m / tau_syn * beta;
 """)

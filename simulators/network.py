@@ -174,7 +174,7 @@ class EventPropNetwork:
             return np.clip(self.rng.gamma(3.0, tau / 3.0, size), low, 3.0 * tau)
         return {"tau_m": draw(p["TAU_MEM"], p["MIN_TAU_M"]),
                 "tau_syn": draw(p["TAU_SYN"], p["MIN_TAU_SYN"]),
-                "alpha_m": 0.0, "alpha_s": 0.0, "beta": 0.0}
+                "alpha_m": 0.0, "alpha_s": 0.0, "beta": 0.0, "gamma": 0.0}
 
     def _ring_egps(self, pop, alif):
         size = self.batch_size * pop.num_neurons * self.p["N_MAX_SPIKE"]
@@ -314,7 +314,7 @@ class EventPropNetwork:
         for pop in self.hidden + [self.output]:
             add(f"{pop.name}_tau_coefficients", "TauCoefficients", models.TAU_COEFFICIENTS,
                 {}, {}, {n: create_var_ref(pop, n)
-                         for n in ("tau_m", "tau_syn", "alpha_m", "alpha_s", "beta")})
+                         for n in ("tau_m", "tau_syn", "alpha_m", "alpha_s", "beta", "gamma")})
 
     def _add_adam(self, name, params, floor, gradient, variable):
         cu = self.model.add_custom_update(f"{name}_adam", "Learn", models.ADAM,
@@ -462,8 +462,7 @@ class EventPropNetwork:
                 reduced = cu.vars["reduced"]
                 reduced.pull_from_device()
                 grads[key] = grads[key] + np.array(reduced.values, dtype=np.float64)
-        shapes = {key: value.shape for key, value in self.get_weights().items()}
-        return float(total / len(X)), {key: (g / len(X)).reshape(shapes[key])
+        return float(total / len(X)), {key: (g / len(X)).reshape(self._shape(key))
                                        for key, g in grads.items()}
 
     def _parameters(self):
@@ -473,16 +472,19 @@ class EventPropNetwork:
                 for var in ("tau_m", "tau_syn")]
         return out
 
+    def _shape(self, key):
+        """Shape of parameter array ``key``: (n_pre, n_post) for weights, (n,) for taus."""
+        if key in self.synapses:
+            sg = self.synapses[key]
+            return (sg.src.num_neurons, sg.trg.num_neurons)
+        return (self.model.neuron_populations[key.split(".")[0]].num_neurons,)
+
     def get_weights(self):
         """Copies of the weights, shape (n_pre, n_post), and of the trainable taus."""
         weights = {}
         for key, var in self._parameters():
             var.pull_from_device()
-            values = np.array(var.values, dtype=np.float64)
-            if key in self.synapses:
-                sg = self.synapses[key]
-                values = values.reshape(sg.src.num_neurons, sg.trg.num_neurons)
-            weights[key] = values
+            weights[key] = np.array(var.values, dtype=np.float64).reshape(self._shape(key))
         return weights
 
     def set_weights(self, weights):
@@ -493,7 +495,7 @@ class EventPropNetwork:
                 raise KeyError(f"no weight array '{key}'; arrays: {', '.join(params)}")
             var = params[key]
             value = np.asarray(value, dtype=np.float64)
-            expected = self.get_weights()[key].shape
+            expected = self._shape(key)
             if value.shape != expected:
                 raise ValueError(f"'{key}' has shape {expected}, got {value.shape}")
             var.view[...] = value.reshape(np.shape(var.view))

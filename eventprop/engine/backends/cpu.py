@@ -165,7 +165,7 @@ class CpuRuntime:
     def __init__(self, backend, model, built, num_rec):
         self.model, self.built, self.num_rec = model, built, num_rec or 0
         self.num_threads = backend.num_threads
-        self.host_copies = getattr(backend, "host_copies", False)
+        self.host_copies = backend.host_copies
         self.lib = ctypes.CDLL(str(built.lib_path))
         self.lib.run.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64,
                                  ctypes.c_uint64, ctypes.c_uint32, ctypes.c_int]

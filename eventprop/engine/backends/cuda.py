@@ -86,12 +86,9 @@ class CudaBackend:
         self.cpu = CpuBackend(cache_dir=cache_dir)
         self.device = device
 
-    def generate(self, model):
-        """The CUDA source, its code-string tags and the cpu build whose layout it uses."""
-        return self._generate(model, self.cpu.generate(model)[2])
-
     @staticmethod
     def _generate(model, layout):
+        """The CUDA source of ``model`` and its code-string tags, on the cpu ``layout``."""
         gen = CudaGenerator(model, layout)
         return gen.generate(), gen.tags, layout
 

@@ -90,18 +90,19 @@ class CudaGenerator(Generator):
         # per list, in shared memory where they all fit, else in global memory
         self.flag_lists = []
         for pop in model.neuron_populations.values():
-            self.flag_lists.append((f"{pop.name}._spk", pop.num_neurons))
+            self.flag_lists.append((f"{pop.name}._spk", f"{pop.name}._spkCnt", pop.num_neurons))
             for sg in pop.out_syn:
                 if sg.wu_model.pre_event_syn_code:
-                    self.flag_lists.append((f"{sg.name}._ev", pop.num_neurons))
+                    self.flag_lists.append((f"{sg.name}._ev", f"{sg.name}._evCnt",
+                                            pop.num_neurons))
         self.flag_offsets, total = {}, 0
-        for key, n in self.flag_lists:
+        for key, _, n in self.flag_lists:
             self.flag_offsets[key] = total
             total += n
         self.shared_flags = total <= SHARED_FLAG_BYTES
         self.flag_bytes = total
         if not self.shared_flags:
-            for key, n in self.flag_lists:
+            for key, _, n in self.flag_lists:
                 if key + "Flag" not in layout.by_key:
                     layout.add(key + "Flag", "uint8_t", model.batch_size * n)
 
@@ -110,7 +111,7 @@ class CudaGenerator(Generator):
         for this batch instance."""
         if self.shared_flags:
             return f"(_flags + {self.flag_offsets[key]})"
-        n = dict(self.flag_lists)[key]
+        n = next(n for k, _, n in self.flag_lists if k == key)
         return f"({self.a(key + 'Flag')} + (size_t)_b * {n})"
 
     def rng_declaration(self, stream, element):
@@ -158,14 +159,15 @@ class CudaGenerator(Generator):
     def compaction(self):
         """Spike and event lists from the flags, one list per warp."""
         L = []
-        for k, (key, n) in enumerate(self.flag_lists):
-            cnt = key.replace("._spk", "._spkCnt").replace("._ev", "._evCnt")
+        for k, (key, cnt, n) in enumerate(self.flag_lists):
             L.append(f"if (threadIdx.x / 32 == {k} % (blockDim.x / 32)) "
                      f"_compact({self.flags(key)}, {n}, {self.a(key)} + (size_t)_b * {n}, "
                      f"{self.a(cnt)} + _b);")
         return L
 
     def recording_reset(self):
+        """Clear this step's row of each spike-recording buffer (then a barrier, as the
+        neurons set its bits atomically)."""
         L = []
         for pop in self.m.neuron_populations.values():
             if pop.spike_recording_enabled:
@@ -173,7 +175,7 @@ class CudaGenerator(Generator):
                 L.append(f"for (unsigned int _w = threadIdx.x; _w < {words}; _w += blockDim.x) "
                          f"{self.a(pop.name + '._recSpk')}[((size_t)_rec_slot * {self.B} + _b) "
                          f"* {words} + _w] = 0;")
-        return L
+        return L + ["__syncthreads();"] if L else []
 
     # -- synapse update -------------------------------------------------------
     def synapse_block(self, sg):
@@ -327,7 +329,7 @@ class CudaGenerator(Generator):
         prologue = self.time_names() + "const unsigned int batch = _b; (void)batch;\n"
         step = "\n".join(
             ["(void)_seed; (void)_rec_slot;", prologue] + synapses + ["__syncthreads();"]
-            + self.recording_reset() + ["__syncthreads();"] + neurons + ["__syncthreads();"]
+            + self.recording_reset() + neurons + ["__syncthreads();"]
             + self.compaction() + ["__syncthreads();"])
         if self.shared_flags:
             step = f"__shared__ uint8_t _flags[{max(1, self.flag_bytes)}];\n" + step
