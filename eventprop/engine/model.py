@@ -796,6 +796,21 @@ class GeNNModel:
                              f"Groups: {', '.join(sorted(groups)) or '(none)'}")
         self._require_loaded().custom_update(name, self._timestep)
 
+    def get_rng_state(self):
+        """A copy of the state of the model's random-number streams (an extension of the
+        pygenn API, for checkpoints that resume bit for bit); None where the backend keeps
+        it out of reach (genn)."""
+        runtime = self._require_loaded()
+        return runtime.rng_state() if hasattr(runtime, "rng_state") else None
+
+    def set_rng_state(self, state):
+        """Restores a state from ``get_rng_state`` of a model built the same way."""
+        runtime = self._require_loaded()
+        if not hasattr(runtime, "rng_state"):
+            raise ValueError(f"the {type(self._backend).__name__} keeps its random-number "
+                             "state to itself; it cannot be restored")
+        runtime.set_rng_state(state)
+
     def pull_recording_buffers_from_device(self):
         self._require_loaded()
 

@@ -140,3 +140,24 @@ def test_load_without_recording_timesteps_raises(precision, batch_size):
     model.load(num_recording_timesteps=N_REC)
     model.run(N_REC)
     check_window(pop, np.arange(N_REC), batch_size)
+
+
+def test_populations_of_different_sizes_recorded_side_by_side(precision, batch_size):
+    # Each recording buffer is sized by its own population (70 neurons: 3 words; 5: 1 word)
+    model = GeNNModel(precision, "rec_two_sizes")
+    model.dt = DT
+    model.batch_size = batch_size
+    big = model.add_neuron_population("big", N_NEURONS, pattern_neuron)
+    small = model.add_neuron_population("small", 5, pattern_neuron)
+    big.spike_recording_enabled = small.spike_recording_enabled = True
+    model.build()
+    model.load(num_recording_timesteps=N_REC)
+    model.run(N_REC)
+    model.pull_recording_buffers_from_device()
+    check_window(big, np.arange(N_REC), batch_size)
+    for b, (times, ids) in enumerate(small.spike_recording_data):
+        exp_t, exp_i = expected_pattern(np.arange(N_REC), b)
+        keep = exp_i < 5
+        got_t, got_i = sort_spikes(times, ids)
+        np.testing.assert_array_equal(got_t, exp_t[keep])
+        np.testing.assert_array_equal(got_i, exp_i[keep])

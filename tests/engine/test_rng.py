@@ -167,3 +167,21 @@ def test_batches_draw_different_numbers(precision):
             for b in range(a + 1, batch_size):
                 assert np.mean(arr[a] == arr[b]) < 0.01
                 assert abs(np.corrcoef(arr[a], arr[b])[0, 1]) < 0.1
+
+
+def test_restored_rng_state_repeats_the_draws(precision, batch_size):
+    # get_rng_state / set_rng_state: a checkpoint resumes with the same random numbers,
+    # also where the step count restarts (as it does in every trial of a network)
+    model, pop, _ = rng_model(precision, batch_size, seed=5, name="rng_state")
+    model.run(3)
+    state = model.get_rng_state()
+    draws = []
+    for _ in range(2):
+        model.timestep = 0
+        model.step_time()
+        draws.append(pulled(pop.vars["U"]).copy())
+    assert not np.array_equal(draws[0], draws[1])   # a restarted step draws anew
+    model.set_rng_state(state)
+    model.timestep = 0
+    model.step_time()
+    np.testing.assert_array_equal(pulled(pop.vars["U"]), draws[0])

@@ -259,6 +259,16 @@ class CpuRuntime:
         if self.host_copies:
             self.host[array.key][...] = self.arrays[array.key]
 
+    def rng_state(self):
+        return self.rng.copy()
+
+    def set_rng_state(self, state):
+        state = np.asarray(state, dtype=np.uint64)
+        if state.shape != self.rng.shape:
+            raise ValueError(f"random-number state has shape {state.shape}, this model's has "
+                             f"{self.rng.shape}")
+        self.rng[...] = state
+
     def spike_recording_data(self, pop):
         if not pop.spike_recording_enabled:
             raise RuntimeError(f"spike recording is not enabled on population '{pop.name}'")

@@ -126,13 +126,24 @@ class CudaRuntime(CpuRuntime):
             self.update_kernels = {name: built.module.get_function(f"custom_update_{name}")
                                    for name in self.custom_updates}
         seed = model.seed or int.from_bytes(os.urandom(8), "little")
-        self.seed = np.uint64(seed & ((1 << 64) - 1))
+        # (seed, launches): the numbers depend on the step, so each launch draws from its own
+        # stream; otherwise runs that restart at timestep 0 would repeat their draws
+        self.stream = np.array([seed & ((1 << 64) - 1), 0], dtype=np.uint64)
 
     def run(self, timestep, n_steps):
+        seed = np.uint64((int(self.stream[0]) + int(self.stream[1]) * 0x9E3779B97F4A7C15)
+                         & ((1 << 64) - 1))
+        self.stream[1] += np.uint64(1)
         with self.device:
             self.run_kernel((self.model.batch_size,), (self.block_size,),
-                            (self.dev_ptrs, self.seed, np.uint64(timestep), np.uint64(n_steps),
+                            (self.dev_ptrs, seed, np.uint64(timestep), np.uint64(n_steps),
                              np.uint32(self.num_rec)))
+
+    def rng_state(self):
+        return self.stream.copy()
+
+    def set_rng_state(self, state):
+        self.stream[...] = np.asarray(state, dtype=np.uint64)
 
     def custom_update(self, name, timestep):
         with self.device:

@@ -141,7 +141,8 @@ def plan(model):
         lay.add(f"{pop.name}._spk", "uint32_t", b * n)
         if pop.spike_recording_enabled:
             words = (n + 31) // 32
-            lay.add(f"{pop.name}._recSpk", "uint32_t", lambda steps: steps * b * words)
+            lay.add(f"{pop.name}._recSpk", "uint32_t",
+                    lambda steps, words=words: steps * b * words)
         if two_pass(pop):
             # Spike flags between the two passes, rows padded to whole words
             lay.add(f"{pop.name}._fire", "uint8_t", b * fire_stride(n))
