@@ -5,6 +5,7 @@ A trial is one mini-batch: a forward pass of S steps, then the backward pass of 
 all on the same batch and the weights that produced it. Everything in flight is reset at
 the start of every trial.
 """
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,7 @@ class BatchResult:
     n_correct: int
     lost_spikes: int       # spikes that found no ring slot (SPIKE_OVERFLOW "count")
     spikes: dict           # population name -> spikes of the real examples in this trial
+    recording: dict = None  # what ``record`` asked for (see ``EventPropNetwork``)
 
 
 class EventPropNetwork:
@@ -38,9 +40,15 @@ class EventPropNetwork:
     ``hid_to_hidfwd{l}`` (layer l -> l+1), ``hid_to_hid`` (recurrent; ``hid_to_hid{l}`` with
     several layers), ``hid_to_out``. Trainable time constants appear as
     ``"<population>.tau_m"`` and ``"<population>.tau_syn"``.
+
+    The forward pass of a batch can be recorded (``train_batch(X, Y, record=True)``): the
+    spikes of the populations in ``record_spikes`` and, at every step, the variables
+    ``record_vars`` = [(population or synapse population, variable), ...]. With
+    ``build=False`` the compiled model must be in the code cache already.
     """
 
-    def __init__(self, p, num_input, num_output):
+    def __init__(self, p, num_input, num_output, record_spikes=(), record_vars=(),
+                 build=True):
         self.p = check_params(p, DEFAULTS, RULES)
         for name, value in (("num_input", num_input), ("num_output", num_output)):
             if not isinstance(value, (int, np.integer)) or value < 1:
@@ -69,11 +77,37 @@ class EventPropNetwork:
         if p["MODEL_SEED"] is not None:
             self.model.seed = p["MODEL_SEED"]
         self._define()
-        self.model.build()
-        self.model.load()
+        self._check_recording(record_spikes, record_vars)
+        for name in self.record_spikes:
+            self.model.neuron_populations[name].spike_recording_enabled = True
+        self.model.build(never_rebuild=not build)
+        self.model.load(num_recording_timesteps=self.trial_steps if record_spikes else None)
         self.model.custom_update("TauCoefficients")
         self.epoch_spikes = {name: np.zeros(p["NUM_HIDDEN"], dtype=np.int64)
                              for name in self.hidden_names}
+
+    def _check_recording(self, record_spikes, record_vars):
+        pops, syns = self.model.neuron_populations, self.synapses
+        for name in record_spikes:
+            if name not in pops:
+                raise ValueError(f"cannot record spikes of '{name}': populations are "
+                                 f"{', '.join(pops)}")
+        self.record_spikes = list(record_spikes)
+        self.record_vars = []
+        for item in record_vars:
+            try:
+                group, var = item
+            except (TypeError, ValueError):
+                raise ValueError(f"a recorded variable is a pair (population, variable), got "
+                                 f"{item!r}") from None
+            owner = pops.get(group) or syns.get(group)
+            if owner is None:
+                raise ValueError(f"cannot record '{group}.{var}': populations are "
+                                 f"{', '.join(pops)}; synapse populations {', '.join(syns)}")
+            if var not in owner.vars:
+                raise ValueError(f"'{group}' has no variable '{var}'; it has "
+                                 f"{', '.join(owner.vars)}")
+            self.record_vars.append((group, var, owner.vars[var]))
 
     # -- definition --------------------------------------------------------------------
     def _define(self):
@@ -338,9 +372,10 @@ class EventPropNetwork:
             raise ValueError(f"labels must be integers in [0, {self.num_output - 1}]")
         return Y
 
-    def _forward(self, X, Y, train):
+    def _forward(self, X, Y, train, record=False):
         """Reset, push the batch, run the forward pass; per-example losses and predictions of
-        the real examples (the rest of the batch is padding with label -1)."""
+        the real examples (the rest of the batch is padding with label -1), and what was
+        recorded."""
         p, B, n = self.p, self.batch_size, len(X)
         start, end, steps = encode_batch(
             X, B, self.num_input, p["N_INPUT_DELAY"], p["INPUT_DELAY"], p["DT_MS"],
@@ -362,7 +397,9 @@ class EventPropNetwork:
 
         self.model.custom_update("Reset")
         self.model.timestep = 0
-        self.model.run(self.trial_steps)
+        recording = self._run_recorded(n) if record else None
+        if not record:
+            self.model.run(self.trial_steps)
 
         lost = self._count_spikes(n)
         logit = self._pull(self.output.vars["logit"])[:n]
@@ -372,7 +409,30 @@ class EventPropNetwork:
             egp.pull_from_device()
             fwd_v = egp.view.reshape(B, self.num_output, self.trial_steps)[:n]
         example_loss = losses.example_losses(p, logit, Y, fwd_v)
-        return example_loss, np.argmax(logit, axis=1), lost
+        return example_loss, np.argmax(logit, axis=1), lost, recording
+
+    def _run_recorded(self, n_real):
+        """The forward pass, step by step where variables are recorded: the spikes
+        {population: [(times, ids) per example]} and the variables {"group.var": array
+        (steps, examples, ...)} of the real examples."""
+        values = {f"{g}.{v}": [] for g, v, _ in self.record_vars}
+        if self.record_vars:
+            for _ in range(self.trial_steps):
+                self.model.step_time()
+                for group, name, var in self.record_vars:
+                    var.pull_from_device()
+                    view = np.array(var.view)
+                    values[f"{group}.{name}"].append(
+                        view[:n_real] if view.shape[0] == self.batch_size else view)
+        else:
+            self.model.run(self.trial_steps)
+        recording = {"spikes": {}, "vars": {k: np.stack(v) for k, v in values.items()}}
+        if self.record_spikes:
+            self.model.pull_recording_buffers_from_device()
+            for name in self.record_spikes:
+                data = self.model.neuron_populations[name].spike_recording_data
+                recording["spikes"][name] = data[:n_real]
+        return recording
 
     def _pull(self, var):
         var.pull_from_device()
@@ -408,23 +468,31 @@ class EventPropNetwork:
         self.model.run(self.trial_steps + 1)
         self.model.custom_update("GradientReduce")
 
-    def _result(self, example_loss, predictions, Y, lost):
+    def _result(self, example_loss, predictions, Y, lost, recording):
         return BatchResult(float(np.mean(example_loss)), predictions,
-                           int(np.sum(predictions == Y)), lost, dict(self.trial_spikes))
+                           int(np.sum(predictions == Y)), lost, dict(self.trial_spikes),
+                           recording)
 
-    def train_batch(self, X, Y):
+    def train_batch(self, X, Y, record=False):
         """One training step on one batch: forward (with dropout), backward, Adam."""
         Y = self._check_batch(X, Y, limit=True)
-        example_loss, predictions, lost = self._forward(X, Y, train=True)
+        example_loss, predictions, lost, recording = self._forward(X, Y, True, record)
         self._backward()
         self._adam_step(len(X))
-        return self._result(example_loss, predictions, Y, lost)
+        return self._result(example_loss, predictions, Y, lost, recording)
 
-    def evaluate_batch(self, X, Y):
+    def evaluate_batch(self, X, Y, record=False):
         """The forward pass only, without dropout."""
         Y = self._check_batch(X, Y, limit=True)
-        example_loss, predictions, lost = self._forward(X, Y, train=False)
-        return self._result(example_loss, predictions, Y, lost)
+        example_loss, predictions, lost, recording = self._forward(X, Y, False, record)
+        self._deliver_last_spikes()
+        return self._result(example_loss, predictions, Y, lost, recording)
+
+    def _deliver_last_spikes(self):
+        """Ends a trial without a backward pass: spikes of the last forward step are delivered
+        one step later, and that step must belong to this trial, as the backward pass's first
+        step does, or the spikes would reach the first step of the next trial."""
+        self.model.step_time()
 
     def _adam_step(self, n_real):
         p = self.p
@@ -448,7 +516,10 @@ class EventPropNetwork:
 
     def loss(self, X, Y):
         """The mean loss over the examples (forward passes only, no dropout)."""
-        total = sum(self._forward(x, y, train=False)[0].sum() for x, y in self._batches(X, Y))
+        total = 0.0
+        for x, y in self._batches(X, Y):
+            total += self._forward(x, y, False)[0].sum()
+            self._deliver_last_spikes()
         return float(total / len(X))
 
     def gradients(self, X, Y):
@@ -456,7 +527,7 @@ class EventPropNetwork:
         total = 0.0
         grads = {key: 0.0 for key in self.gradient_reductions}
         for x, y in self._batches(X, Y):
-            total += self._forward(x, y, train=False)[0].sum()
+            total += self._forward(x, y, False)[0].sum()
             self._backward()
             for key, cu in self.gradient_reductions.items():
                 reduced = cu.vars["reduced"]
@@ -502,6 +573,47 @@ class EventPropNetwork:
             var.push_to_device()
         if any("." in key for key in weights):
             self.model.custom_update("TauCoefficients")
+
+    def training_state(self):
+        """Everything training changes, as arrays: the weights and taus (``get_weights`` keys),
+        Adam's moments (``adam/<array>/m``, ``.../v``), its step count and learning rate, and
+        the states of the random-number generators (host and engine). ``set_training_state``
+        of it continues training exactly where this one stands."""
+        state = dict(self.get_weights())
+        for cu in self.optimisers:
+            for name in ("m", "v"):
+                var = cu.vars[name]
+                var.pull_from_device()
+                state[f"adam/{cu.name}/{name}"] = np.array(var.values)
+        state["adam_step"] = np.array(self.adam_step)
+        state["learning_rate"] = np.array(self.learning_rate)
+        state["rng"] = np.array(json.dumps(self.rng.bit_generator.state))
+        engine_rng = self.model.get_rng_state()
+        if engine_rng is not None:
+            state["engine_rng"] = engine_rng
+        return state
+
+    def set_training_state(self, state):
+        expected = set(self.training_state())
+        missing = expected - set(state) - {"engine_rng"}
+        unknown = set(state) - expected
+        if missing or unknown:
+            raise ValueError("training state does not fit this network: "
+                             + "; ".join(f"{what}: {', '.join(sorted(keys))}" for what, keys in
+                                         (("missing", missing), ("unknown", unknown)) if keys))
+        self.set_weights({k: v for k, v in state.items() if "/" not in k
+                          and k not in ("adam_step", "learning_rate", "rng", "engine_rng")})
+        for cu in self.optimisers:
+            for name in ("m", "v"):
+                var = cu.vars[name]
+                var.view[...] = np.asarray(state[f"adam/{cu.name}/{name}"]).reshape(
+                    np.shape(var.view))
+                var.push_to_device()
+        self.adam_step = int(state["adam_step"])
+        self.learning_rate = float(state["learning_rate"])
+        self.rng.bit_generator.state = json.loads(str(state["rng"]))
+        if "engine_rng" in state:
+            self.model.set_rng_state(state["engine_rng"])
 
     # -- epochs ------------------------------------------------------------------------
     def end_epoch(self):

@@ -287,3 +287,17 @@ def test_bad_examples_are_refused():
         net.loss(*examples(2)[:1], [0, 3])
     with pytest.raises(ValueError, match="do not fit in one batch"):
         net.train_batch(*examples(5))
+
+
+def test_spikes_of_the_last_step_stay_in_their_trial():
+    # Input spikes in the last forward step are delivered after the trial's end; after a
+    # trial without a backward pass they must not reach the first step of the next trial
+    last = [(np.array([SMALL["TRIAL_MS"] - SMALL["DT_MS"]]), np.array([c])) for c in range(4)]
+    X, Y = examples(4)
+    fresh = network().gradients(X, Y)
+    for forward_only in ("evaluate_batch", "loss"):
+        used = network()
+        getattr(used, forward_only)(last, [0, 1, 2, 0])
+        loss, grads = used.gradients(X, Y)
+        assert loss == fresh[0], forward_only
+        assert_same_gradients(grads, fresh[1], rtol=0)
