@@ -1,6 +1,10 @@
-"""The ``eventprop`` command."""
+"""The ``eventprop`` command: train, test and cross-validate the simulators, plot runs, and
+show the backends."""
 import argparse
+import ast
+import importlib
 import importlib.util
+import json
 import os
 import shutil
 import sys
@@ -39,6 +43,71 @@ def _clear_cache(args):
     return 0
 
 
+# name on the command line -> (module, class) of the simulator
+SIMULATORS = {"yinyang": ("simulators.simulator_yinyang", "YinYang"),
+              "mnist": ("simulators.simulator_MNIST", "MNIST")}
+# command -> method of the simulator
+RUNS = {"train": "train", "test": "test", "train-test": "train_test", "xval": "cross_validate"}
+
+
+def parse_setting(text):
+    """``KEY=VALUE`` with VALUE a Python literal (0.01, 3, True, None, [1, 2], 'x'), or else
+    the plain string, so that --set LOSS_TYPE=sum needs no quotes."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"--set expects KEY=VALUE, got {text!r}")
+    try:
+        return key.strip(), ast.literal_eval(value.strip())
+    except (ValueError, SyntaxError):
+        return key.strip(), value.strip()
+
+
+def simulator_params(args):
+    """The simulator class and ``p``: its defaults, then --params, then the options."""
+    module, name = SIMULATORS[args.simulator]
+    module = importlib.import_module(module)
+    p = dict(module.p)
+    if args.params:
+        try:
+            with open(args.params) as f:
+                p.update(json.load(f))
+        except OSError as e:
+            raise SystemExit(f"eventprop: cannot read --params {args.params}: {e.strerror}")
+        except json.JSONDecodeError as e:
+            raise SystemExit(f"eventprop: --params {args.params} is not valid JSON: {e}")
+    p.update(dict(args.set))
+    for option, key in (("out", "OUT_DIR"), ("backend", "BACKEND"), ("name", "NAME"),
+                        ("data", "DATA_DIR")):
+        if getattr(args, option) is not None:
+            p[key] = getattr(args, option)
+    if args.quiet:
+        p["PROGRESS"] = False
+    return getattr(module, name), p
+
+
+def _run(args):
+    from eventprop.params import ParameterError
+    cls, p = simulator_params(args)
+    try:
+        sim = cls(p)
+        getattr(sim, RUNS[args.command])(p)
+    except ParameterError as e:
+        raise SystemExit(f"eventprop: {e}")
+    out = sim.run_dir(sim.p)
+    print(f"results in {out}" + (f"/test" if args.command == "test" else ""))
+    return 0
+
+
+def _plot(args):
+    from .training.plots import plot_run
+    try:
+        for path in plot_run(args.run_dir):
+            print(f"wrote {path}")
+    except FileNotFoundError as e:
+        raise SystemExit(f"eventprop: {e}")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="eventprop", description=__doc__)
     parser.add_argument("--version", action="version", version=f"eventprop {__version__}")
@@ -47,6 +116,24 @@ def main(argv=None):
                    ).set_defaults(func=_info)
     sub.add_parser("clear-cache", help="delete the compiled-model cache"
                    ).set_defaults(func=_clear_cache)
+    for command, method in RUNS.items():
+        run = sub.add_parser(command, help=f"{method.replace('_', ' ')} a simulator "
+                             f"({', '.join(SIMULATORS)})")
+        run.add_argument("simulator", choices=sorted(SIMULATORS))
+        run.add_argument("--set", action="append", default=[], type=parse_setting,
+                         metavar="KEY=VALUE", help="set a parameter (a Python literal or a "
+                         "string), e.g. --set N_EPOCH=5 --set LOSS_TYPE=sum")
+        run.add_argument("--params", metavar="FILE.json", help="parameters from a JSON file "
+                         "(a run's params.json, say), before --set")
+        run.add_argument("--out", help="output folder (OUT_DIR)")
+        run.add_argument("--name", help="run name (NAME): results go to OUT_DIR/NAME")
+        run.add_argument("--data", help="data folder (DATA_DIR)")
+        run.add_argument("--backend", choices=["auto", "cpu", "cuda", "genn"])
+        run.add_argument("--quiet", action="store_true", help="no progress output")
+        run.set_defaults(func=_run)
+    plot = sub.add_parser("plot", help="learning curves and spike raster of a run as PNG")
+    plot.add_argument("run_dir", help="a run folder, OUT_DIR/NAME")
+    plot.set_defaults(func=_plot)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -1,0 +1,1 @@
+"""What a training run writes and shows: run folders, checkpoints, metrics, progress, plots."""
