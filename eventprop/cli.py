@@ -98,6 +98,13 @@ def _run(args):
     return 0
 
 
+def _params(args):
+    from simulators.base import parameter_table
+    module, name = SIMULATORS[args.simulator]
+    print(parameter_table(getattr(importlib.import_module(module), name)), end="")
+    return 0
+
+
 def _plot(args):
     from .training.plots import plot_run
     try:
@@ -131,6 +138,10 @@ def main(argv=None):
         run.add_argument("--backend", choices=["auto", "cpu", "cuda", "genn"])
         run.add_argument("--quiet", action="store_true", help="no progress output")
         run.set_defaults(func=_run)
+    params = sub.add_parser("params", help="a simulator's parameters, defaults and meanings "
+                            "(a Markdown table)")
+    params.add_argument("simulator", choices=sorted(SIMULATORS))
+    params.set_defaults(func=_params)
     plot = sub.add_parser("plot", help="learning curves and spike raster of a run as PNG")
     plot.add_argument("run_dir", help="a run folder, OUT_DIR/NAME")
     plot.set_defaults(func=_plot)

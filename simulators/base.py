@@ -28,9 +28,9 @@ __all__ = ["EventPropNetwork", "ExampleSet", "RUN_DEFAULTS", "RUN_RULES", "Simul
 # The keys of a run, shared by all simulators (each sets its own values)
 RUN_DEFAULTS = {
     "NAME": "test",               # the run's folder OUT_DIR/NAME
-    "OUT_DIR": "results",
+    "OUT_DIR": "results",          # runs go to OUT_DIR/NAME/
     "DATA_DIR": None,             # None: $EVENTPROP_DATA, else ~/data
-    "N_EPOCH": 10,
+    "N_EPOCH": 10,                 # epochs of training
     "SHUFFLE": True,              # reshuffle the training examples every epoch
     "TRAIN_DATA_SEED": 123,       # splits and shuffling of the training data
     "TEST_DATA_SEED": 456,        # the test data
@@ -41,12 +41,12 @@ RUN_DEFAULTS = {
     "CHECKPOINT_NAME": None,      # read checkpoints from OUT_DIR/CHECKPOINT_NAME, not NAME
     "COLLECT_CONFUSION": False,   # confusion.npz: [prediction, label] counts per epoch
     "REC_PREDICTIONS": False,     # predictions.npz: every example's prediction per epoch
-    "REC_SPIKES": [],             # populations whose spikes are recorded ...
-    "REC_SPIKES_EPOCH_TRIAL": [],  # ... in these [epoch, trial]s (trials count from 0,
-    "REC_NEURONS": [],            # [population, variable] at every step     training first)
-    "REC_NEURONS_EPOCH_TRIAL": [],
-    "REC_SYNAPSES": [],           # [synapse population, variable] at every step
-    "REC_SYNAPSES_EPOCH_TRIAL": [],
+    "REC_SPIKES": [],             # populations whose spikes are recorded (forward pass)
+    "REC_SPIKES_EPOCH_TRIAL": [],  # in these [epoch, trial]s; trials count on into evaluation
+    "REC_NEURONS": [],            # [population, variable]s recorded at every step
+    "REC_NEURONS_EPOCH_TRIAL": [],  # in these [epoch, trial]s
+    "REC_SYNAPSES": [],           # [synapse population, variable]s recorded at every step
+    "REC_SYNAPSES_EPOCH_TRIAL": [],  # in these [epoch, trial]s
     "SPK_REC_STEPS": None,        # keep recordings of the first SPK_REC_STEPS steps (None: all)
     "WRITE_TO_DISK": True,        # write recordings to recordings.h5 (else only return them)
     "W_OUTPUT_EPOCH_TRIAL": [],   # [epoch, trial]s after which the weights go to weights.h5
@@ -406,6 +406,24 @@ def _clear_run(run_dir, progress):
         progress.line(f"replacing the run in {run_dir} (RESUME=True continues it instead)")
     for path in old:
         path.unlink()
+
+
+def parameter_table(simulator):
+    """The parameters of a simulator class as a Markdown table: key, default and the comment
+    beside the key where it is defined (the network's, the run's or the simulator's)."""
+    import inspect
+    import re
+    from . import defaults
+    meaning = {}
+    for module in (defaults, inspect.getmodule(Simulator), inspect.getmodule(simulator)):
+        for line in inspect.getsource(module).splitlines():
+            m = re.match(r'\s*"(\w+)":.*?#\s*(.*)$', line)
+            if m:
+                meaning[m.group(1)] = m.group(2)
+    rows = ["| key | default | meaning |", "|---|---|---|"]
+    for key, value in simulator.defaults.items():
+        rows.append(f"| `{key}` | `{value!r}` | {meaning.get(key, '')} |")
+    return "\n".join(rows) + "\n"
 
 
 def _jsonable(d):

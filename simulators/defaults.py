@@ -14,21 +14,21 @@ p = {
     "INPUT_DELAY": 50.0,          # ms
     "TAU_SYN": 5.0,               # ms, hidden and output
     "TAU_MEM": 20.0,              # ms, hidden and output
-    "V_THRESH": 1.0,
+    "V_THRESH": 1.0,              # firing threshold
     "V_RESET": 0.0,               # reset and initial membrane potential
     "TAU_B": 100.0,               # ms, ALIF adaptation time constant
     "B_INCR": 0.1,                # ALIF threshold increment per spike
     "B_INIT": 0.0,                # ALIF threshold adaptation at the start of a trial
     "MIN_TAU_M": 3.0,             # ms, lower clamp of trained taus and of hetLIF/hetLI draws
-    "MIN_TAU_SYN": 1.0,
+    "MIN_TAU_SYN": 1.0,            # ms, the same for tau_syn
     "INPUT_HIDDEN_MEAN": 0.02,    # initial weights: Normal(mean, std)
-    "INPUT_HIDDEN_STD": 0.01,
-    "HIDDEN_OUTPUT_MEAN": 0.0,
-    "HIDDEN_OUTPUT_STD": 0.3,
-    "HIDDEN_HIDDEN_MEAN": 0.0,
-    "HIDDEN_HIDDEN_STD": 0.02,
-    "HIDDEN_HIDDENFWD_MEAN": 0.02,
-    "HIDDEN_HIDDENFWD_STD": 0.01,
+    "INPUT_HIDDEN_STD": 0.01,     # input -> hidden0
+    "HIDDEN_OUTPUT_MEAN": 0.0,    # last hidden layer -> output
+    "HIDDEN_OUTPUT_STD": 0.3,     # last hidden layer -> output
+    "HIDDEN_HIDDEN_MEAN": 0.0,    # recurrent (RECURRENT)
+    "HIDDEN_HIDDEN_STD": 0.02,    # recurrent (RECURRENT)
+    "HIDDEN_HIDDENFWD_MEAN": 0.02,  # hidden layer l -> l + 1
+    "HIDDEN_HIDDENFWD_STD": 0.01,  # hidden layer l -> l + 1
     "TRAIN_W": True,              # train input and hidden weights
     "TRAIN_W_OUTPUT": True,       # train hidden -> output weights
     "TRAIN_TAU": False,           # train hidden tau_m, tau_syn
@@ -37,26 +37,26 @@ p = {
     "PDROP_HIDDEN": 0.0,          # a dropped hidden spike is delayed, as in the reference
     "REG_TYPE": "none",           # "none", "simple", "Thomas1"
     "LBD_UPPER": 2e-9,            # spike-count penalty above / below NU_UPPER
-    "LBD_LOWER": 2e-9,
+    "LBD_LOWER": 2e-9,             # (REG_TYPE "simple" or "Thomas1")
     "NU_UPPER": 14.0,             # target spikes per neuron per trial
     "RHO_UPPER": 10000.0,         # Thomas1: target spikes per layer per trial
     "GLB_UPPER": 1e-8,            # Thomas1: strength of the layer penalty
     "REWIRE_SILENT": False,       # at the end of an epoch, rewire neurons that never spiked
     "REWIRE_LIFT": 0.0,           # 0: redraw their input weights; else add this to them
-    "LOSS_TYPE": "sum_weigh_exp",
+    "LOSS_TYPE": "sum_weigh_exp",  # see the loss table in the README
     "TAU_0": 1.0,                 # ms, first-spike softmax temperature
     "TAU_1": 100.0,               # ms, first_spike_exp time scale
     "ALPHA": 5e-5,                # weight of the first-spike time term
     "TAU_ACCUMULATOR": 20.0,      # ms, sum_weigh_input accumulator
     "N_MAX_SPIKE": 1500,          # ring slots per neuron: spikes of one trial that get a gradient
     "SPIKE_OVERFLOW": "error",    # "error" or "count" when a ring overflows
-    "DT_MS": 1.0,
-    "TRIAL_MS": 1400.0,
-    "N_BATCH": 32,
+    "DT_MS": 1.0,                  # ms, time step
+    "TRIAL_MS": 1400.0,            # ms, length of a trial (inputs are cropped)
+    "N_BATCH": 32,                 # examples per mini-batch (one trial)
     "ETA": 1e-3,                  # learning rate
-    "ADAM_BETA1": 0.9,
-    "ADAM_BETA2": 0.999,
-    "ADAM_EPS": 1e-8,
+    "ADAM_BETA1": 0.9,             # Adam's moment decay rates
+    "ADAM_BETA2": 0.999,           # Adam's moment decay rates
+    "ADAM_EPS": 1e-8,              # Adam's epsilon
     "MODEL_SEED": None,           # seed of weights, taus, dropout and rewiring (None: random)
     "BACKEND": "auto",            # "auto", "cpu", "cuda", "genn"
     "PRECISION": "float",         # "float", "double"

@@ -24,14 +24,14 @@ p.update({
     "NAME": "mnist",
     "DEBUG_HIDDEN_N": False,      # hidden spike statistics in NAME_results.txt
     "N_EPOCH": 20,
-    "N_TRAIN": 55000,
-    "N_VALIDATE": 5000,
-    "N_TEST": 10000,
+    "N_TRAIN": 55000,              # training images (first of the shuffled 60,000)
+    "N_VALIDATE": 5000,            # validation images (last of the shuffled 60,000)
+    "N_TEST": 10000,               # test images
     "DOWNLOAD": True,             # fetch missing MNIST files into DATA_DIR/MNIST/raw
     "REDUCED_CLASSES": None,      # a list of digits to keep, e.g. [0, 1]; None: all ten
     "EVALUATION": "random",       # the validation images are a random part of the training set
-    "AVG_SNSUM": False,
-    "CUDA_VISIBLE_DEVICES": True,
+    "AVG_SNSUM": False,            # batch-averaged spike counts: SHD simulator only
+    "CUDA_VISIBLE_DEVICES": True,  # the cuda backend uses the first visible GPU
     "DT_MS": 1.0,
     "TRIAL_MS": 20.0,
     "N_MAX_SPIKE": 50,
@@ -49,7 +49,7 @@ p.update({
     "RHO_UPPER": 5000.0,
     "GLB_UPPER": 1e-5,
     "ETA": 0.01,
-    "LOSS_TYPE": "avg_xentropy",
+    "LOSS_TYPE": "sum_weigh_exp",   # the reference default avg_xentropy learns slower here
     "TAU_0": 0.5,
     "TAU_1": 6.4,
     "ALPHA": 3e-3,

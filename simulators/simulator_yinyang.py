@@ -25,10 +25,10 @@ p.update({
     "NAME": "yinyang",
     "N_EPOCH": 100,
     "N_TRAIN": 5000,              # examples (the published training split)
-    "N_VALIDATE": 1000,
-    "N_TEST": 1000,
+    "N_VALIDATE": 1000,            # examples (the published validation split)
+    "N_TEST": 1000,                # examples (the published test split)
     "TRAIN_DATA_SEED": 42,        # the seeds of the published splits
-    "VALIDATION_DATA_SEED": 41,
+    "VALIDATION_DATA_SEED": 41,    # the seed of the validation split
     "TEST_DATA_SEED": 40,
     "DT_MS": 0.1,
     "TRIAL_MS": 30.0,
@@ -48,7 +48,7 @@ p.update({
     "ETA": 5e-3,
     "ETA_DECAY": 0.98,            # learning rate *= ETA_DECAY at the start of every epoch
     "TRAINING_PLOT": False,       # learning curves (PNG) every TRAINING_PLOT_INTERVAL epochs
-    "TRAINING_PLOT_INTERVAL": 10,
+    "TRAINING_PLOT_INTERVAL": 10,  # epochs
     "FANCY_PLOTS": False,         # at the end: learning curves and recorded spike rasters
     "W_REPORT_INTERVAL": 100,     # weights to weights.h5 every W_REPORT_INTERVAL trials ...
     "W_EPOCH_INTERVAL": 10,       # ... of every W_EPOCH_INTERVAL-th epoch

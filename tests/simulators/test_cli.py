@@ -62,3 +62,17 @@ def test_errors_are_one_line(tmp_path, args, message):
 def test_plot_of_a_folder_without_a_run(tmp_path):
     with pytest.raises(SystemExit, match="no metrics.csv"):
         main(["plot", str(tmp_path)])
+
+
+def test_train_script_trains_then_tests(tmp_path):
+    import pathlib
+    import subprocess
+    import sys
+    script = pathlib.Path(__file__).resolve().parents[2] / "train_scripts" / "train_yinyang.py"
+    out = subprocess.run(
+        [sys.executable, str(script), f"OUT_DIR={tmp_path}", "N_EPOCH=1", "N_TRAIN=64",
+         "N_VALIDATE=32", "N_TEST=32", "NUM_HIDDEN=20", "PROGRESS=False",
+         f"BACKEND={os.environ['EVENTPROP_BACKEND']}"],
+        capture_output=True, text=True, check=True)
+    assert "test accuracy" in out.stdout
+    assert (tmp_path / "yinyang" / "test" / "summary.json").is_file()

@@ -65,7 +65,7 @@ def test_reduced_classes_relabel_in_the_given_order(tmp_path):
 
 @needs_mnist
 def test_a_short_run_learns(tmp_path):
-    p = small(tmp_path)
+    p = small(tmp_path, N_TRAIN=1280, N_EPOCH=3)
     sim = mnist_model(p)
     net = EventPropNetwork(sim.network_params(p), 784, 10)
     data = sim.splits(p)["validation"]
