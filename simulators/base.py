@@ -277,8 +277,11 @@ class Simulator(abc.ABC):
                                          outputs, progress, label)
                 timing[name] += time.perf_counter() - t0
                 trial += last[name]["trials"]
-            hidden_stats = self._hidden_stats(net, sum(len(d) for _, d in phases))
-            silent = net.end_epoch()
+                if training or train is None:
+                    # silent neurons of the training phase; REWIRE_SILENT rewires them before
+                    # the evaluation, so that checkpoints hold the network that was evaluated
+                    hidden_stats = self._hidden_stats(net, len(data))
+                    silent = net.end_epoch(rewire=training)
             elapsed = time.perf_counter() - start
             rows = [{"epoch": epoch, "phase": name, "loss": r["loss"],
                      "accuracy": r["accuracy"], "learning_rate": net.learning_rate,

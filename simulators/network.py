@@ -616,13 +616,13 @@ class EventPropNetwork:
             self.model.set_rng_state(state["engine_rng"])
 
     # -- epochs ------------------------------------------------------------------------
-    def end_epoch(self):
+    def end_epoch(self, rewire=True):
         """Silent hidden neurons of the epoch (no spike in any trial since the last call),
         per layer; with REWIRE_SILENT their input weights are redrawn (or lifted by
         REWIRE_LIFT). Starts the next epoch's counts."""
         p = self.p
         silent = {name: np.flatnonzero(counts == 0) for name, counts in self.epoch_spikes.items()}
-        if p["REWIRE_SILENT"]:
+        if p["REWIRE_SILENT"] and rewire:
             updates = {}
             for l, name in enumerate(self.hidden_names):
                 key = "in_to_hid" if l == 0 else f"hid_to_hidfwd{l - 1}"

@@ -45,6 +45,7 @@ p.update({
     "HIDDEN_OUTPUT_STD": 0.1,
     "PDROP_INPUT": 0.0,
     "PDROP": 0.0,                 # hidden dropout (the network's PDROP_HIDDEN)
+    "REWIRE_SILENT": True,        # keeps the hidden layer from falling silent under first_spike
     "ETA": 5e-3,
     "ETA_DECAY": 0.98,            # learning rate *= ETA_DECAY at the start of every epoch
     "TRAINING_PLOT": False,       # learning curves (PNG) every TRAINING_PLOT_INTERVAL epochs
