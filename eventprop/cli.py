@@ -94,7 +94,7 @@ def _run(args):
     except ParameterError as e:
         raise SystemExit(f"eventprop: {e}")
     out = sim.run_dir(sim.p)
-    print(f"results in {out}" + (f"/test" if args.command == "test" else ""))
+    print(f"results in {out / 'test' if args.command == 'test' else out}")
     return 0
 
 

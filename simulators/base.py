@@ -71,12 +71,14 @@ def _path(v):
     return None if v is None or isinstance(v, (str, pathlib.Path)) else "None or a path"
 
 
+def _run_name(v):
+    return None if isinstance(v, str) and v and "/" not in v else \
+        "a run name: a non-empty folder name without '/'"
+
+
 RUN_RULES = {
-    "NAME": lambda v: None if isinstance(v, str) and v and "/" not in v
-    else "a non-empty file name without '/'",
+    "NAME": _run_name, "CHECKPOINT_NAME": optional(_run_name),
     "OUT_DIR": _path, "DATA_DIR": _path,
-    "CHECKPOINT_NAME": lambda v: None if v is None or isinstance(v, str) and v and "/" not in v
-    else "None or a run name (a folder of OUT_DIR)",
     "N_EPOCH": integer(0), "N_FOLDS": integer(2),
     "TRAIN_DATA_SEED": optional(integer(0)), "TEST_DATA_SEED": optional(integer(0)),
     "SHUFFLE": boolean, "RESUME": boolean, "LOAD_LAST": boolean, "LOAD_BEST": boolean,

@@ -397,8 +397,10 @@ class EventPropNetwork:
 
         self.model.custom_update("Reset")
         self.model.timestep = 0
-        recording = self._run_recorded(n) if record else None
-        if not record:
+        if record:
+            recording = self._run_recorded(n)
+        else:
+            recording = None
             self.model.run(self.trial_steps)
 
         lost = self._count_spikes(n)
@@ -594,7 +596,9 @@ class EventPropNetwork:
         return state
 
     def set_training_state(self, state):
-        expected = set(self.training_state())
+        expected = {key for key, _ in self._parameters()}
+        expected |= {f"adam/{cu.name}/{name}" for cu in self.optimisers for name in ("m", "v")}
+        expected |= {"adam_step", "learning_rate", "rng", "engine_rng"}
         missing = expected - set(state) - {"engine_rng"}
         unknown = set(state) - expected
         if missing or unknown:

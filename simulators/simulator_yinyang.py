@@ -14,7 +14,7 @@ network (LOSS_TYPE, RECURRENT, ...) works here too; outputs go to OUT_DIR/NAME/.
 import numpy as np
 
 from eventprop.data import yinyang_dataset, yinyang_spike_times
-from eventprop.params import boolean, integer, probability
+from eventprop.params import boolean, integer, number, probability
 
 from .base import RUN_DEFAULTS, ExampleSet, Simulator
 from .defaults import p as NETWORK_DEFAULTS
@@ -60,8 +60,7 @@ class YinYang(Simulator):
     defaults = p
     rules = {"N_TRAIN": integer(1), "N_VALIDATE": integer(0), "N_TEST": integer(1),
              "VALIDATION_DATA_SEED": integer(0), "PDROP": probability,
-             "ETA_DECAY": lambda v: None if isinstance(v, (int, float)) and 0 < v <= 1
-             else "a number in (0, 1]",
+             "ETA_DECAY": number(0.0, 1.0, low_open=True),
              "TRAINING_PLOT": boolean, "FANCY_PLOTS": boolean,
              "TRAINING_PLOT_INTERVAL": integer(1), "W_REPORT_INTERVAL": integer(1),
              "W_EPOCH_INTERVAL": integer(1)}

@@ -13,10 +13,9 @@ class MetricsLog:
         """A new file, or with ``resume_after`` = epoch the existing file with the rows of
         later epochs removed (those of an epoch that was not checkpointed)."""
         self.path = pathlib.Path(path)
-        rows = read_metrics(self.path) if resume_after is not None and self.path.exists() \
-            else []
-        rows = [r for r in rows if int(r["epoch"]) <= (resume_after if resume_after is not None
-                                                        else -1)]
+        rows = []
+        if resume_after is not None and self.path.exists():
+            rows = [r for r in read_metrics(self.path) if int(r["epoch"]) <= resume_after]
         with atomic_path(self.path) as tmp:
             with open(tmp, "w", newline="") as f:
                 writer = csv.DictWriter(f, COLUMNS)
