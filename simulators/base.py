@@ -19,6 +19,7 @@ from eventprop.training.files import (atomic_path, load_arrays, save_arrays, wri
                                       write_text)
 from eventprop.training.metrics import MetricsLog
 from eventprop.training.progress import Progress
+from eventprop.training.schedule import LearningRateSchedule
 
 from .defaults import p as NETWORK_DEFAULTS, rules as NETWORK_RULES
 from .network import EventPropNetwork
@@ -157,8 +158,29 @@ class Simulator(abc.ABC):
         """{"train": ExampleSet, "validation": ExampleSet or None, "test": ExampleSet}; with
         ``full_train`` the training split is all training data (for train_test)."""
 
-    def start_epoch(self, net, epoch, p):
-        """Sets the learning rate of a training epoch (constant unless overridden)."""
+    def schedule(self, p):
+        """The learning-rate schedule of a training run (constant ETA unless overridden)."""
+        return LearningRateSchedule(p["ETA"])
+
+    def epoch_data(self, p, train, evaluate, rng):
+        """The training and evaluation examples of one epoch (``train`` and ``evaluate``
+        unless overridden, e.g. by augmentation drawn from ``rng``)."""
+        return train, evaluate
+
+    def best_score(self, p, phases, eval_phase):
+        """The epoch's score for checkpoint "best" (lower is better; None: this epoch is not
+        a candidate): by default the evaluation loss."""
+        return phases[eval_phase]["loss"] if eval_phase in phases else None
+
+    def folds(self, p):
+        """Cross-validation folds: [(name, training ExampleSet, held-out ExampleSet)]; by
+        default N_FOLDS random parts of the training split."""
+        train = self.splits(p)["train"]
+        rng = np.random.default_rng(p["TRAIN_DATA_SEED"])
+        parts = np.array_split(rng.permutation(len(train)), p["N_FOLDS"])
+        return [(f"fold {i}", train.subset(np.sort(np.concatenate(
+                    [f for j, f in enumerate(parts) if j != i]))), train.subset(np.sort(held)))
+                for i, held in enumerate(parts)]
 
     @abc.abstractmethod
     def results_line(self, epoch, phases, epoch_seconds, elapsed, hidden_stats):
@@ -192,20 +214,18 @@ class Simulator(abc.ABC):
         return self._run(p, None, data["test"], "test", self.run_dir(p) / "test", epochs=1)
 
     def cross_validate(self, p=None):
-        """N_FOLDS runs, each a fresh network trained on all folds of the training split but
-        one and evaluated on that one; OUT_DIR/NAME/fold{i}/ and a table of all folds."""
+        """One run per fold (see ``folds``), each a fresh network trained on the rest of the
+        training split and evaluated on the fold; OUT_DIR/NAME/fold{i}/ and a table of all
+        folds with their mean and standard deviation."""
         p = self._use(p)
-        train = self.splits(p)["train"]
-        rng = np.random.default_rng(p["TRAIN_DATA_SEED"])
-        folds = np.array_split(rng.permutation(len(train)), p["N_FOLDS"])
         root = self.run_dir(p)
         rows = []
-        for i, held_out in enumerate(folds):
-            rest = np.sort(np.concatenate([f for j, f in enumerate(folds) if j != i]))
-            result = self._run(p, train.subset(rest), train.subset(np.sort(held_out)),
-                               "validation", root / f"fold{i}", label=f"fold {i}")
-            rows.append({"fold": i, **{f"{ph}_{m}": result[ph][m] for ph in
-                                       ("train", "validation") for m in ("accuracy", "loss")},
+        for i, (name, train, held_out) in enumerate(self.folds(p)):
+            result = self._run(p, train, held_out, "validation", root / f"fold{i}",
+                               label=name)
+            rows.append({"fold": i, "held_out": name,
+                         **{f"{ph}_{m}": result[ph][m] for ph in ("train", "validation")
+                            for m in ("accuracy", "loss")},
                          "wall_time_s": result["wall_time_s"]})
         return self._write_folds(p, root, rows)
 
@@ -229,9 +249,10 @@ class Simulator(abc.ABC):
         progress = Progress(p["PROGRESS"])
         run_dir = pathlib.Path(run_dir)
         net = self._network(p)
+        schedule = self.schedule(p)
         epochs = p["N_EPOCH"] if epochs is None else epochs
         data_rng = np.random.default_rng(p["TRAIN_DATA_SEED"])
-        state = {"epoch": -1, "best_loss": math.inf, "best_epoch": None, "wall_time_s": 0.0}
+        state = {"epoch": -1, "best_score": math.inf, "best_epoch": None, "wall_time_s": 0.0}
         resume = p["RESUME"] and (run_dir / "checkpoints" / "last.npz").is_file()
         if resume:
             arrays = load_arrays(run_dir / "checkpoints" / "last.npz")
@@ -241,6 +262,7 @@ class Simulator(abc.ABC):
                                      f"the run in {run_dir}; resume with its params.json")
             net.set_training_state(arrays)
             data_rng.bit_generator.state = meta["data_rng"]
+            schedule.set_state(meta["schedule"])
             state = meta["state"]
             progress.line(f"resuming {run_dir} after epoch {state['epoch']}")
         elif p["LOAD_LAST"] or p["LOAD_BEST"]:
@@ -258,16 +280,18 @@ class Simulator(abc.ABC):
         results_path = run_dir / f"{p['NAME']}_results.txt"
         if not resume:
             write_text(results_path, self.results_header)
-        phases = [("train", train)] if train is not None else []
-        if evaluate is not None:
-            phases.append((eval_phase, evaluate))
-        timing = {name: 0.0 for name, _ in phases}
+        timing = {name: 0.0 for name, data in (("train", train), (eval_phase, evaluate))
+                  if data is not None}
         last = state.get("last", {})
         start = time.perf_counter() - state["wall_time_s"]
         for epoch in range(state["epoch"] + 1, epochs):
             epoch_start = time.perf_counter()
             if train is not None:
-                self.start_epoch(net, epoch, p)
+                schedule.start_epoch()
+            epoch_train, epoch_eval = self.epoch_data(p, train, evaluate, data_rng)
+            phases = [(name, data) for name, data in (("train", epoch_train),
+                                                      (eval_phase, epoch_eval))
+                      if data is not None]
             trial = 0
             last = {}
             for name, data in phases:
@@ -275,8 +299,8 @@ class Simulator(abc.ABC):
                 order = data_rng.permutation(len(data)) if training and p["SHUFFLE"] else \
                     np.arange(len(data))
                 t0 = time.perf_counter()
-                last[name] = self._phase(p, net, name, data, order, epoch, trial, training,
-                                         outputs, progress, label)
+                last[name] = self._phase(p, net, schedule, name, data, order, epoch, trial,
+                                         training, outputs, progress, label)
                 timing[name] += time.perf_counter() - t0
                 trial += last[name]["trials"]
                 if training or train is None:
@@ -291,15 +315,19 @@ class Simulator(abc.ABC):
                      "hidden_spikes_per_neuron": r["hidden_spikes_per_neuron"],
                      "silent_neurons": sum(silent.values()), "lost_spikes": r["lost_spikes"]}
                     for name, r in last.items()]
-            if evaluate is not None and train is not None and \
-                    last[eval_phase]["loss"] < state["best_loss"]:
-                state.update(best_loss=last[eval_phase]["loss"], best_epoch=epoch)
-                save_arrays(run_dir / "checkpoints" / "best.npz", self._checkpoint(
-                    p, net, data_rng, state))
+            if train is not None:
+                if schedule.end_epoch(epoch, {"train" if name == "train" else "evaluation":
+                                              r["accuracy"] for name, r in last.items()}):
+                    progress.line(f"learning rate lowered to {schedule.rate:.3g}")
+                score = self.best_score(p, last, eval_phase)
+                if score is not None and score < state["best_score"]:
+                    state.update(best_score=score, best_epoch=epoch)
+                    save_arrays(run_dir / "checkpoints" / "best.npz", self._checkpoint(
+                        p, net, data_rng, schedule, state))
             state.update(epoch=epoch, wall_time_s=elapsed, last=last)
             if train is not None:
                 save_arrays(run_dir / "checkpoints" / "last.npz",
-                            self._checkpoint(p, net, data_rng, state))
+                            self._checkpoint(p, net, data_rng, schedule, state))
             outputs.end_epoch()
             metrics.append(rows)
             with atomic_path(results_path, copy_existing=True) as tmp:
@@ -319,8 +347,8 @@ class Simulator(abc.ABC):
         summary["recordings"] = outputs.recordings
         return summary
 
-    def _phase(self, p, net, phase, data, order, epoch, first_trial, training, outputs,
-               progress, label):
+    def _phase(self, p, net, schedule, phase, data, order, epoch, first_trial, training,
+               outputs, progress, label):
         B = p["N_BATCH"]
         loss = correct = lost = hidden_spikes = seen = 0
         predictions = np.empty(len(data), dtype=np.int64)
@@ -332,8 +360,10 @@ class Simulator(abc.ABC):
                 indices = order[start:start + B]
                 X, Y = data.batch(indices)
                 record = outputs.records(epoch, trial)
+                net.learning_rate = schedule.rate
                 step = net.train_batch if training else net.evaluate_batch
                 r = step(X, Y, record=bool(record))
+                schedule.after_trial()
                 if record:
                     outputs.add_recording(epoch, trial, record, r, Y)
                 if training and self.dump_weights_after(p, epoch, trial):
@@ -362,16 +392,17 @@ class Simulator(abc.ABC):
             out.append((rate.mean(), rate.std(), rate.min(), rate.max(), int(np.sum(counts == 0))))
         return out
 
-    def _checkpoint(self, p, net, data_rng, state):
+    def _checkpoint(self, p, net, data_rng, schedule, state):
         meta = {"state": state, "data_rng": data_rng.bit_generator.state,
-                "network": _jsonable(self.network_params(p))}
+                "schedule": schedule.state(), "network": _jsonable(self.network_params(p))}
         return {**net.training_state(), "meta": np.array(json.dumps(meta))}
 
     def _write_summary(self, p, run_dir, state, last, epochs, timing, net, finished):
         summary = {"name": p["NAME"], "simulator": type(self).__name__,
                    "finished": finished, "epochs": state["epoch"] + 1, "n_epoch": epochs,
                    "best_epoch": state["best_epoch"],
-                   "best_loss": None if math.isinf(state["best_loss"]) else state["best_loss"],
+                   "best_score": None if math.isinf(state["best_score"])
+                   else state["best_score"],
                    "wall_time_s": state["wall_time_s"], "backend": net.model.backend.name,
                    **{name: {"loss": r["loss"], "accuracy": r["accuracy"]}
                       for name, r in last.items()}}
@@ -381,12 +412,13 @@ class Simulator(abc.ABC):
         return summary
 
     def _write_folds(self, p, root, rows):
-        keys = [k for k in rows[0] if k != "fold"]
+        keys = [k for k in rows[0] if k not in ("fold", "held_out")]
         stats = {k: {"mean": float(np.mean([r[k] for r in rows])),
                      "std": float(np.std([r[k] for r in rows]))} for k in keys}
-        lines = ["fold," + ",".join(keys)]
-        lines += [f"{r['fold']}," + ",".join(f"{r[k]:.6g}" for k in keys) for r in rows]
-        lines += [f"{s}," + ",".join(f"{stats[k][s]:.6g}" for k in keys)
+        lines = ["fold,held_out," + ",".join(keys)]
+        lines += [f"{r['fold']},{r['held_out']}," + ",".join(f"{r[k]:.6g}" for k in keys)
+                  for r in rows]
+        lines += [f"{s},," + ",".join(f"{stats[k][s]:.6g}" for k in keys)
                   for s in ("mean", "std")]
         write_text(root / "folds.csv", "\n".join(lines) + "\n")
         summary = {"name": p["NAME"], "n_folds": len(rows), "folds": rows, **stats}

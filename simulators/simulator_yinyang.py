@@ -15,6 +15,7 @@ import numpy as np
 
 from eventprop.data import yinyang_dataset, yinyang_spike_times
 from eventprop.params import boolean, integer, number, probability
+from eventprop.training.schedule import LearningRateSchedule
 
 from .base import RUN_DEFAULTS, ExampleSet, Simulator
 from .defaults import p as NETWORK_DEFAULTS
@@ -81,8 +82,8 @@ class YinYang(Simulator):
                 if p["N_VALIDATE"] else None,
                 "test": split(p["N_TEST"], p["TEST_DATA_SEED"])}
 
-    def start_epoch(self, net, epoch, p):
-        net.learning_rate *= p["ETA_DECAY"]
+    def schedule(self, p):
+        return LearningRateSchedule(p["ETA"], decay=p["ETA_DECAY"])
 
     def dump_weights_after(self, p, epoch, trial):
         return super().dump_weights_after(p, epoch, trial) or (

@@ -159,7 +159,8 @@ def test_cross_validation_writes_a_table_of_folds(tmp_path):
     summary = yinyang(p).cross_validate(p)
     root = tmp_path / "yinyang"
     lines = (root / "folds.csv").read_text().splitlines()
-    assert lines[0].startswith("fold,train_accuracy") and len(lines) == 1 + 2 + 2
+    assert lines[0].startswith("fold,held_out,train_accuracy") and len(lines) == 1 + 2 + 2
+    assert lines[1].startswith("0,fold 0,")
     folds = [json.loads((root / f"fold{i}" / "summary.json").read_text()) for i in range(2)]
     accs = [f["validation"]["accuracy"] for f in folds]
     assert summary["validation_accuracy"]["mean"] == pytest.approx(np.mean(accs))
