@@ -15,7 +15,8 @@ setup(
         "test": ["pytest>=7"],
         "cuda": ["cupy>=13"],
         "cluster": ["ray>=2.9"],
-        "bench": ["psutil>=5.9"],
+        "shd": ["tonic>=1.4"],
+        "bench": ["psutil>=5.9", "torch==2.13.0"],
     },
     entry_points={"console_scripts": ["eventprop=eventprop.cli:main"]},
 )

@@ -83,3 +83,15 @@ def pytest_sessionfinish(session, exitstatus):
         for f in failures:
             print(f)
         session.exitstatus = 1
+
+
+@pytest.fixture
+def shd_root(request, tmp_path):
+    """A data folder holding small SHD files (tonic's layout, see shd_files.write_shd_files);
+    other files through indirect parametrisation with write_shd_files's arguments, e.g.
+    @pytest.mark.parametrize("shd_root", [dict(dataset="SSC", n_per_split=40)],
+    indirect=True)."""
+    from shd_files import write_shd_files  # tests/ is on sys.path: this conftest's folder
+    root = tmp_path / "data"
+    write_shd_files(root, **getattr(request, "param", {}))
+    return root
