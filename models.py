@@ -144,14 +144,17 @@ if (step >= trial_steps) {
 
 # -- hidden --------------------------------------------------------------------------------
 
-def hidden_neuron(neuron_type="LIF", reg_type="none", train_tau=False):
+def hidden_neuron(neuron_type="LIF", reg_type="none", train_tau=False, noise=False):
     """A hidden LIF (or hetLIF, whose taus differ per neuron) or ALIF neuron with its adjoints.
 
     The jump at a spike is the exact one of Wunderlich & Pehle for a reset to v_reset:
     lambda_V- = lambda_V+ + ((v_thresh - v_reset) lambda_V+ + RevISyn) / (I - V), with
     RevISyn = sum over outgoing synapses of w (lambda_V - lambda_I) of the targets. ALIF
     (threshold v_thresh + B, B += B_incr at a spike, tau_B dB/dt = -B) adds its adaptation
-    adjoint lambda_B; the spike condition's rate of change is then (I - V)/tau_m + B/tau_B."""
+    adjoint lambda_B; the spike condition's rate of change is then (I - V)/tau_m + B/tau_B.
+
+    With ``noise``, V receives Gaussian noise of amplitude ``noise_amp`` (V += noise_amp
+    N(0, 1) sqrt(dt)) every forward step; the adjoints ignore it, as in the reference."""
     if neuron_type not in HIDDEN_NEURON_TYPES:
         raise ValueError(f"hidden neuron type {neuron_type!r}: valid are {HIDDEN_NEURON_TYPES}")
     if reg_type not in REG_TYPES:
@@ -197,10 +200,13 @@ lambda_B -= tau_m / tau_B * lambda_V;
     if train_tau:
         vars += TAU_GRAD_VARS
         egps += TAU_GRAD_EGPS
+    if noise:
+        params.append("noise_amp")
+        forward += "\nV += noise_amp * gennrand_normal() * sqrt(dt);"
     forward += (f"\nfire = V >= {threshold} && "
                 "(p_drop <= 0.0 || gennrand_uniform() >= p_drop);")
     name = f"EVP{neuron_type}" + ("" if reg_type == "none" else f"_{reg_type}") + \
-        ("_tau" if train_tau else "")
+        ("_tau" if train_tau else "") + ("_noise" if noise else "")
     return create_neuron_model(
         name, params=params, vars=vars, derived_params=derived, extra_global_params=egps,
         additional_input_vars=[("RevISyn", "scalar", 0.0)],

@@ -35,6 +35,7 @@ p = {
     "TRAIN_TAU_OUTPUT": False,    # train output tau_m, tau_syn (voltage losses)
     "PDROP_INPUT": 0.1,           # dropout of input spikes (training only)
     "PDROP_HIDDEN": 0.0,          # a dropped hidden spike is delayed, as in the reference
+    "HIDDEN_NOISE": 0.0,          # membrane noise amplitude (training only), per sqrt(ms)
     "REG_TYPE": "none",           # "none", "simple", "Thomas1"
     "LBD_UPPER": 2e-9,            # spike-count penalty above / below NU_UPPER
     "LBD_LOWER": 2e-9,             # (REG_TYPE "simple" or "Thomas1")
@@ -71,7 +72,7 @@ rules = {
     "MIN_TAU_M": positive, "MIN_TAU_SYN": positive,
     "INPUT_HIDDEN_STD": number(0.0), "HIDDEN_OUTPUT_STD": number(0.0),
     "HIDDEN_HIDDEN_STD": number(0.0), "HIDDEN_HIDDENFWD_STD": number(0.0),
-    "PDROP_INPUT": probability, "PDROP_HIDDEN": probability,
+    "PDROP_INPUT": probability, "PDROP_HIDDEN": probability, "HIDDEN_NOISE": number(0.0),
     "REG_TYPE": choice(*models.REG_TYPES),
     "LBD_UPPER": number(0.0), "LBD_LOWER": number(0.0), "NU_UPPER": number(0.0),
     "RHO_UPPER": number(0.0), "GLB_UPPER": number(0.0), "REWIRE_LIFT": number(),

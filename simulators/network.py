@@ -121,8 +121,9 @@ class EventPropNetwork:
             np.zeros(B * self.n_input_neurons * nmax, dtype=np.int32))
 
         self.hidden = []
+        noise = p["HIDDEN_NOISE"] > 0.0
         hidden_model = models.hidden_neuron(p["HIDDEN_NEURON_TYPE"], p["REG_TYPE"],
-                                            p["TRAIN_TAU"])
+                                            p["TRAIN_TAU"], noise)
         for name in self.hidden_names:
             params = {"v_thresh": p["V_THRESH"], "v_reset": p["V_RESET"], "trial_steps": S,
                       "max_spikes": nmax, "p_drop": 0.0}
@@ -139,11 +140,15 @@ class EventPropNetwork:
                 state["layer_spikes"] = 0.0
             if p["TRAIN_TAU"]:
                 state.update(dtau_m=0.0, dtau_syn=0.0)
+            if noise:
+                params["noise_amp"] = 0.0
             state.update(self._initial_taus(p["HIDDEN_NEURON_TYPE"] == "hetLIF",
                                              p["NUM_HIDDEN"]))
             pop = model.add_neuron_population(name, p["NUM_HIDDEN"], hidden_model, params,
                                               state)
             pop.set_param_dynamic("p_drop")
+            if noise:
+                pop.set_param_dynamic("noise_amp")
             self._ring_egps(pop, p["HIDDEN_NEURON_TYPE"] == "ALIF")
             if p["TRAIN_TAU"]:
                 self._tau_buffers(pop)
@@ -394,6 +399,8 @@ class EventPropNetwork:
         label.push_to_device()
         for pop in self.hidden:
             pop.set_dynamic_param_value("p_drop", p["PDROP_HIDDEN"] if train else 0.0)
+            if p["HIDDEN_NOISE"] > 0.0:
+                pop.set_dynamic_param_value("noise_amp", p["HIDDEN_NOISE"] if train else 0.0)
 
         self.model.custom_update("Reset")
         self.model.timestep = 0

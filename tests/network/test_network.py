@@ -175,6 +175,23 @@ def test_dropout_only_in_training():
     assert a.loss(X, Y) == b.loss(X, Y)      # evaluation never drops
 
 
+def test_hidden_noise_is_gaussian_of_the_stated_size_and_only_in_training():
+    # no input: V starts at 0 and after the first step holds only the noise, A N(0,1) sqrt(dt)
+    A, B = 0.3, 64
+    silent = [(np.zeros(0), np.zeros(0, int))] * B
+    net = EventPropNetwork({**SMALL, "BACKEND": os.environ["EVENTPROP_BACKEND"], "N_BATCH": B,
+                            "HIDDEN_NOISE": A, "V_THRESH": 100.0}, 4, 3,
+                           record_vars=[("hidden0", "V")])
+    V = net.train_batch(silent, np.zeros(B, int), record=True).recording["vars"]["hidden0.V"]
+    first = V[0].ravel()
+    assert np.std(first) == pytest.approx(A * np.sqrt(SMALL["DT_MS"]), rel=0.15)
+    assert abs(np.mean(first)) < 4 * A * np.sqrt(SMALL["DT_MS"] / first.size)
+    V = net.evaluate_batch(silent, np.zeros(B, int), record=True).recording["vars"]["hidden0.V"]
+    assert np.all(V == 0.0)
+    X, Y = examples(4)
+    assert network(HIDDEN_NOISE=A).loss(X, Y) == network().loss(X, Y)
+
+
 # -- regularisation ---------------------------------------------------------------------
 
 def regularisation_gradient(**p):
