@@ -45,7 +45,8 @@ def _clear_cache(args):
 
 # name on the command line -> (module, class) of the simulator
 SIMULATORS = {"yinyang": ("simulators.simulator_yinyang", "YinYang"),
-              "mnist": ("simulators.simulator_MNIST", "MNIST")}
+              "mnist": ("simulators.simulator_MNIST", "MNIST"),
+              "shd": ("simulators.simulator_SHD", "SHD")}
 # command -> method of the simulator
 RUNS = {"train": "train", "test": "test", "train-test": "train_test", "xval": "cross_validate"}
 
@@ -65,8 +66,8 @@ def parse_setting(text):
 def simulator_params(args):
     """The simulator class and ``p``: its defaults, then --params, then the options."""
     module, name = SIMULATORS[args.simulator]
-    module = importlib.import_module(module)
-    p = dict(module.p)
+    cls = getattr(importlib.import_module(module), name)
+    p = dict(cls.defaults)
     if args.params:
         try:
             with open(args.params) as f:
@@ -82,7 +83,7 @@ def simulator_params(args):
             p[key] = getattr(args, option)
     if args.quiet:
         p["PROGRESS"] = False
-    return getattr(module, name), p
+    return cls, p
 
 
 def _run(args):

@@ -89,3 +89,17 @@ def optional(rule):
 
 def choice(*options):
     return lambda v: None if v in options else "one of " + ", ".join(map(repr, options))
+
+
+def pairs(v):
+    ok = isinstance(v, (list, tuple)) and all(
+        isinstance(x, (list, tuple)) and len(x) == 2 for x in v)
+    return None if ok else "a list of pairs, e.g. [[0, 1], [2, 0]]"
+
+
+def class_list(v):
+    """REDUCED_CLASSES: None, or the classes to keep (renumbered 0, 1, ... in this order)."""
+    ok = v is None or (isinstance(v, (list, tuple)) and len(v) >= 2 and len(set(v)) == len(v)
+                       and all(isinstance(c, int) and not isinstance(c, bool) and c >= 0
+                               for c in v))
+    return None if ok else "None or a list of at least two different class numbers"

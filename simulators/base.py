@@ -14,7 +14,8 @@ import time
 
 import numpy as np
 
-from eventprop.params import ParameterError, boolean, check_params, integer, optional
+from eventprop.params import (ParameterError, boolean, check_params, integer, optional,
+                              pairs)
 from eventprop.training.files import (atomic_path, load_arrays, save_arrays, write_json,
                                       write_text)
 from eventprop.training.metrics import MetricsLog
@@ -57,12 +58,6 @@ RUN_DEFAULTS = {
 }
 
 
-def _pairs(v):
-    ok = isinstance(v, (list, tuple)) and all(
-        isinstance(x, (list, tuple)) and len(x) == 2 for x in v)
-    return None if ok else "a list of pairs, e.g. [[0, 1], [2, 0]]"
-
-
 def _names(v):
     ok = isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v)
     return None if ok else "a list of population names"
@@ -85,9 +80,9 @@ RUN_RULES = {
     "SHUFFLE": boolean, "RESUME": boolean, "LOAD_LAST": boolean, "LOAD_BEST": boolean,
     "COLLECT_CONFUSION": boolean, "REC_PREDICTIONS": boolean, "WRITE_TO_DISK": boolean,
     "BUILD": boolean, "TIMING": boolean, "PROGRESS": boolean,
-    "REC_SPIKES": _names, "REC_NEURONS": _pairs, "REC_SYNAPSES": _pairs,
-    "REC_SPIKES_EPOCH_TRIAL": _pairs, "REC_NEURONS_EPOCH_TRIAL": _pairs,
-    "REC_SYNAPSES_EPOCH_TRIAL": _pairs, "W_OUTPUT_EPOCH_TRIAL": _pairs,
+    "REC_SPIKES": _names, "REC_NEURONS": pairs, "REC_SYNAPSES": pairs,
+    "REC_SPIKES_EPOCH_TRIAL": pairs, "REC_NEURONS_EPOCH_TRIAL": pairs,
+    "REC_SYNAPSES_EPOCH_TRIAL": pairs, "W_OUTPUT_EPOCH_TRIAL": pairs,
     "SPK_REC_STEPS": optional(integer(1)),
 }
 
@@ -360,7 +355,8 @@ class Simulator(abc.ABC):
                 indices = order[start:start + B]
                 X, Y = data.batch(indices)
                 record = outputs.records(epoch, trial)
-                net.learning_rate = schedule.rate
+                if training:
+                    net.learning_rate = schedule.rate
                 step = net.train_batch if training else net.evaluate_batch
                 r = step(X, Y, record=bool(record))
                 schedule.after_trial()
@@ -461,6 +457,15 @@ def parameter_table(simulator):
     for key, value in simulator.defaults.items():
         rows.append(f"| `{key}` | `{value!r}` | {meaning.get(key, '')} |")
     return "\n".join(rows) + "\n"
+
+
+def phase_columns(phases):
+    """The columns ``train_accuracy train_loss eval_accuracy eval_loss`` of the reference's
+    NAME_results.txt (0 and nan for a phase that did not run)."""
+    train = phases.get("train")
+    evaluation = next((r for name, r in phases.items() if name != "train"), None)
+    return [x for r in (train, evaluation)
+            for x in ((r["accuracy"], r["loss"]) if r else (0.0, float("nan")))]
 
 
 def _jsonable(d):

@@ -13,9 +13,9 @@ kept. ``train_test`` trains on all 60,000 training images.
 import numpy as np
 
 from eventprop.data import latency_spike_times, load_mnist
-from eventprop.params import ParameterError, boolean, choice, integer
+from eventprop.params import ParameterError, boolean, choice, class_list, integer
 
-from .base import RUN_DEFAULTS, ExampleSet, Simulator
+from .base import RUN_DEFAULTS, ExampleSet, Simulator, phase_columns
 from .defaults import p as NETWORK_DEFAULTS
 
 p = dict(NETWORK_DEFAULTS)
@@ -56,16 +56,10 @@ p.update({
 })
 
 
-def _classes(v):
-    ok = v is None or (isinstance(v, (list, tuple)) and len(v) >= 2 and len(set(v)) == len(v)
-                       and all(isinstance(c, int) and 0 <= c <= 9 for c in v))
-    return None if ok else "None or a list of at least two different digits 0-9"
-
-
 class MNIST(Simulator):
     defaults = p
     rules = {"N_TRAIN": integer(1), "N_VALIDATE": integer(0), "N_TEST": integer(1),
-             "DEBUG_HIDDEN_N": boolean, "DOWNLOAD": boolean, "REDUCED_CLASSES": _classes,
+             "DEBUG_HIDDEN_N": boolean, "DOWNLOAD": boolean, "REDUCED_CLASSES": class_list,
              "EVALUATION": choice("random"),
              "AVG_SNSUM": choice(False),
              "CUDA_VISIBLE_DEVICES": choice(True)}
@@ -78,6 +72,9 @@ class MNIST(Simulator):
             if p[key] > limit:
                 raise ParameterError(f"parameter '{key}' = {p[key]} is invalid: MNIST has "
                                      f"{limit} such images")
+        if p["REDUCED_CLASSES"] and max(p["REDUCED_CLASSES"]) > 9:
+            raise ParameterError(f"parameter 'REDUCED_CLASSES' = {p['REDUCED_CLASSES']!r} is "
+                                 "invalid: MNIST has the digits 0-9")
         return p
 
     def num_output(self, p):
@@ -110,11 +107,7 @@ class MNIST(Simulator):
                              test_order[:p["N_TEST"]])}
 
     def results_line(self, epoch, phases, epoch_seconds, elapsed, hidden_stats):
-        (train, evaluation) = (phases.get("train"), next(
-            (r for name, r in phases.items() if name != "train"), None))
-        line = [epoch]
-        for r in (train, evaluation):
-            line += [r["accuracy"], r["loss"]] if r else [0.0, float("nan")]
+        line = [epoch] + phase_columns(phases)
         if self.p["DEBUG_HIDDEN_N"]:
             for stats in hidden_stats:
                 line += list(stats[:4])
