@@ -74,7 +74,8 @@ def test_every_loss(loss_type):
     dict(TRAIN_TAU=True, TRAIN_TAU_OUTPUT=True, HIDDEN_NEURON_TYPE="hetLIF",
          OUTPUT_NEURON_TYPE="hetLI"),
     dict(V_RESET=-0.3, V_THRESH=0.8),
+    dict(N_INPUT_DELAY=2, INPUT_DELAY=3.0, INPUT_HIDDEN_MEAN=0.5),
 ], ids=["recurrent", "two_layers", "two_layers_recurrent", "ALIF", "hetLIF", "train_tau",
-        "v_reset"])
+        "v_reset", "input_delays"])
 def test_architectures(architecture):
     check_all_arrays({"LOSS_TYPE": "sum_weigh_exp", **architecture})
