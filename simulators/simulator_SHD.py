@@ -18,7 +18,7 @@ import numpy as np
 
 from eventprop.data.augment import (augment, balance_classes, check_augmentation,
                                     min_spike_count, normalise_spike_number)
-from eventprop.data.shd import keep_classes, load_spiking_audio
+from eventprop.data.shd import keep_classes, load_spiking_audio, spiking_audio_files
 from eventprop.params import (ParameterError, boolean, choice, class_list, integer, number,
                               pairs, positive)
 from eventprop.training.schedule import LearningRateSchedule, Plateau
@@ -155,6 +155,8 @@ class SHD(Simulator):
         return int(speaker), np.sort(rest), held
 
     def splits(self, p, full_train=False):
+        # every file first, so that one error names all that are missing before any is read
+        spiking_audio_files(p["DATA_SET"], root=p["DATA_DIR"], download=p["DOWNLOAD"])
         train = self._load(p, "train")
         test = example_set(self._load(p, "test"))
         if full_train:
