@@ -22,7 +22,7 @@ def encode_batch(X, batch_size, num_input, n_delay, delay, dt, trial_steps, max_
         except (TypeError, ValueError):
             raise ValueError(f"example {b}: expected a pair (spike times in ms, channel ids)") \
                 from None
-        t, i = np.asarray(t, dtype=np.float64), np.asarray(i)
+        t, i = np.asarray(t), np.asarray(i)
         if t.ndim != 1 or t.shape != i.shape:
             raise ValueError(f"example {b}: spike times and channel ids must be 1-D arrays of "
                              f"the same length, got shapes {t.shape} and {i.shape}")
@@ -30,35 +30,43 @@ def encode_batch(X, batch_size, num_input, n_delay, delay, dt, trial_steps, max_
                        or i.max() >= num_input):
             raise ValueError(f"example {b}: channel ids must be integers in "
                              f"[0, {num_input - 1}]")
-        if not np.all(np.isfinite(t)) or (len(t) and t.min() < 0):
+        if not np.issubdtype(t.dtype, np.number) or not np.all(np.isfinite(t)) or \
+                (len(t) and t.min() < 0):
             raise ValueError(f"example {b}: spike times must be finite and >= 0 ms")
         times.append(t)
         ids.append(i)
-    slots = np.repeat(np.arange(len(times), dtype=np.int64), [len(t) for t in times])
-    times = np.concatenate(times) if times else np.zeros(0)
-    ids = np.concatenate(ids).astype(np.int64) if ids else np.zeros(0, np.int64)
-    keys = []
-    for c in range(n_delay + 1):
-        # 1e-6 steps of slack so that a time on the grid maps to its own step
-        step = np.ceil((times + c * delay) / dt - 1e-6).astype(np.int64)
-        inside = step < trial_steps
-        keys.append((slots[inside] * n_neurons + c * num_input + ids[inside]) * trial_steps
-                    + step[inside])
-    keys = np.sort(np.concatenate(keys)).astype(np.int64)
-    first = np.ones(len(keys), dtype=bool)
-    np.not_equal(keys[1:], keys[:-1], out=first[1:])
-    keys = keys[first]
-    if p_drop > 0.0:
-        keys = keys[rng.random(len(keys)) >= p_drop]
-    counts = np.bincount(keys // trial_steps, minlength=batch_size * n_neurons)
+    # one example at a time, so that the temporaries scale with an example, not the batch
+    starts = np.zeros((batch_size, n_neurons), dtype=np.int64)
+    counts = np.zeros((batch_size, n_neurons), dtype=np.int64)
+    steps, total = [], 0
+    for b, (t, i) in enumerate(zip(times, ids)):
+        keys = np.concatenate([
+            _keys(t.astype(np.float64), i.astype(np.int64) + c * num_input, c * delay, dt,
+                  trial_steps)
+            for c in range(n_delay + 1)])
+        keys.sort()
+        first = np.ones(len(keys), dtype=bool)
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        keys = keys[first]
+        if p_drop > 0.0:
+            keys = keys[rng.random(len(keys)) >= p_drop]
+        counts[b] = np.bincount(keys // trial_steps, minlength=n_neurons)
+        starts[b] = total + np.cumsum(counts[b]) - counts[b]
+        total += len(keys)
+        steps.append((keys % trial_steps).astype(np.int32))
     if counts.max(initial=0) > max_spikes:
-        worst = int(np.argmax(counts))
+        b, worst = np.unravel_index(np.argmax(counts), counts.shape)
         raise SpikeOverflowError(
-            f"population 'input': neuron {worst % n_neurons} of example {worst // n_neurons} has "
-            f"{counts[worst]} spikes in one trial, more than N_MAX_SPIKE = {max_spikes}; "
+            f"population 'input': neuron {worst} of example {b} has {counts[b, worst]} "
+            f"spikes in one trial, more than N_MAX_SPIKE = {max_spikes}; "
             f"set N_MAX_SPIKE >= {counts.max()}")
-    end = np.cumsum(counts)
-    start = end - counts
-    shape = (batch_size, n_neurons)
-    return (start.reshape(shape).astype(np.int32), end.reshape(shape).astype(np.int32),
-            (keys % trial_steps).astype(np.int32))
+    return (starts.astype(np.int32), (starts + counts).astype(np.int32),
+            np.concatenate(steps) if steps else np.zeros(0, dtype=np.int32))
+
+
+def _keys(times, neurons, delay, dt, trial_steps):
+    """neuron * trial_steps + step of each spike inside the trial, ``delay`` ms late."""
+    # 1e-6 steps of slack so that a time on the grid maps to its own step
+    step = np.ceil((times + delay) / dt - 1e-6).astype(np.int64)
+    inside = step < trial_steps
+    return neurons[inside] * trial_steps + step[inside]
