@@ -9,10 +9,10 @@ setup(
     python_requires=">=3.9",
     packages=find_packages(include=["eventprop", "eventprop.*", "simulators"]),
     py_modules=["models"],
-    install_requires=["numpy>=1.22", "scipy>=1.8", "h5py>=3.6", "tqdm>=4.60",
+    install_requires=["numpy>=1.22", "h5py>=3.6", "tqdm>=4.60",
                       "matplotlib>=3.5"],
     extras_require={
-        "test": ["pytest>=7"],
+        "test": ["pytest>=7", "scipy>=1.8"],
         "cuda": ["cupy>=13"],
         "cluster": ["ray>=2.9"],
         "shd": ["tonic>=1.4"],
