@@ -4,8 +4,10 @@ import numpy as np
 from eventprop.engine import GeNNModel
 
 
-def make_model(precision, batch_size, name, dt):
-    model = GeNNModel(precision, name)
+def make_model(precision, batch_size, name, dt, **backend):
+    """A model on the backend of the test, or on the one that ``backend`` names (with its
+    preferences, e.g. backend="cpu", num_threads=2)."""
+    model = GeNNModel(precision, name, **backend)
     model.dt = dt
     model.batch_size = batch_size
     return model

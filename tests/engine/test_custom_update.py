@@ -216,10 +216,17 @@ gradient_reduce = create_custom_update_model(
     """)
 
 
-def test_batch_reduction_of_neuron_var(precision, batch_size):
+# Small reductions, and reductions large enough for the cpu backend to share them among 1,
+# 2 or 3 threads (neurons in blocks, the last one partial; synapses row by row), which must
+# still give the sums in batch order exactly
+LARGE = 33 * 1024 + 37
+THREADED = [{"backend": "cpu", "num_threads": k} for k in (1, 2, 3)]
+
+
+@pytest.mark.parametrize("n, backend", [(37, {})] + [(LARGE, t) for t in THREADED])
+def test_batch_reduction_of_neuron_var(precision, batch_size, n, backend):
     dtype = dtype_of(precision)
-    model = make_model(precision, batch_size, "cu_batch_reduce_neuron", DT)
-    n = 37
+    model = make_model(precision, batch_size, "cu_batch_reduce_neuron", DT, **backend)
     pop = model.add_neuron_population("pop", n, state_neuron, {}, {"X": 0.0})
     cu = model.add_custom_update("reduce", "Reduce", gradient_reduce, {},
                                  {"Reduced": 0.0, "MaxGrad": 0.0},
@@ -251,10 +258,12 @@ def test_batch_reduction_of_neuron_var(precision, batch_size):
 
 
 @pytest.mark.parametrize("matrix_type", ["DENSE", "SPARSE"])
-def test_batch_reduction_of_synapse_var(precision, batch_size, matrix_type):
+@pytest.mark.parametrize("n_pre, n_post, backend",
+                         [(5, 7, {})] + [(270, 250, t) for t in THREADED])
+def test_batch_reduction_of_synapse_var(precision, batch_size, matrix_type, n_pre, n_post,
+                                        backend):
     dtype = dtype_of(precision)
-    model = make_model(precision, batch_size, "cu_batch_reduce_syn", DT)
-    n_pre, n_post = 5, 7
+    model = make_model(precision, batch_size, "cu_batch_reduce_syn", DT, **backend)
     pre = model.add_neuron_population("pre", n_pre, state_neuron, {}, {"X": 0.0})
     post = model.add_neuron_population("post", n_post, state_neuron, {}, {"X": 0.0})
     sg = model.add_synapse_population(

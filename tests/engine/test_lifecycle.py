@@ -189,6 +189,15 @@ def test_build_twice_in_one_process(precision, batch_size):
     assert_same_state(state(second), first_state)
 
 
+def test_state_arrays_start_on_cache_lines(precision, batch_size):
+    """Every array of the state (the cpu backend's, which the cuda backend keeps on the host
+    too) starts on a 64-byte cache line, so that threads working on different batch
+    instances share no line where an instance's rows fill whole lines."""
+    model = life_model(precision, batch_size)
+    arrays = model._loaded.arrays
+    assert arrays and all(a.ctypes.data % 64 == 0 for a in arrays.values())
+
+
 # ---------------------------------------------------------------------------
 # Time
 

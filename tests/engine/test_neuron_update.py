@@ -3,7 +3,10 @@ backend arranges the loop (one pass, or dynamics first and spikes second)."""
 import numpy as np
 import pytest
 
-from eventprop.engine import create_neuron_model
+from eventprop.engine import (VarAccess, VarAccessMode, create_neuron_model, create_var_ref,
+                              create_weight_update_model, init_postsynaptic,
+                              init_weight_update)
+from eventprop.engine.backends.layout import flag_type, two_pass
 
 from helpers import as_batched, make_model, per_batch, pulled
 
@@ -108,3 +111,53 @@ def test_reset_drawing_random_numbers_is_reproducible(precision, batch_size):
         V = as_batched(pop.vars["V"].view, batch_size)
         assert np.all((V >= 0.0) & (V < 1.0))
     np.testing.assert_array_equal(finals[0], finals[1])
+
+
+# An event of each group where V passed its level (after the dynamics, before the reset)
+level_event = create_weight_update_model(
+    "LevelEvent", params=["level"], vars=[("g", "scalar", VarAccess.READ_ONLY)],
+    pre_neuron_var_refs=[("V", "scalar", VarAccessMode.READ_ONLY)],
+    pre_event_threshold_condition_code="V > level", pre_event_syn_code="addToPost(g);")
+receiver = create_neuron_model("Receiver", vars=[("x", "scalar")], sim_code="x = Isyn;")
+
+
+def test_spikes_and_many_event_groups_of_a_two_pass_update(precision, batch_size):
+    """Nine event groups and the spikes of one population: more flags than 8 bits hold.
+    Each group passes its events one to one to a receiver, which shows them a step later."""
+    dtype = np.float32 if precision == "float" else np.float64
+    levels = 0.1 * np.arange(1, 10)
+    r = rates(batch_size)
+    model = make_model(precision, batch_size, "many_events", 1.0)
+    pop = model.add_neuron_population("pop", N, plain, {},
+                                      {"V": 0.0, "rate": per_batch(r, batch_size)})
+    pop.spike_recording_enabled = True
+    receivers = []
+    for k, level in enumerate(levels):
+        post = model.add_neuron_population(f"post{k}", N, receiver, {}, {"x": 0.0})
+        syn = model.add_synapse_population(
+            f"syn{k}", "SPARSE", pop, post,
+            init_weight_update(level_event, {"level": level}, {"g": 1.0},
+                               pre_var_refs={"V": create_var_ref(pop, "V")}),
+            init_postsynaptic("DeltaCurr"))
+        syn.set_sparse_connections(np.arange(N), np.arange(N))
+        receivers.append(post)
+    assert two_pass(pop) and flag_type(pop) == "uint16_t"
+    model.build()
+    model.load(num_recording_timesteps=STEPS)
+
+    V = np.zeros((batch_size, N), dtype)
+    events = np.zeros((len(levels), batch_size, N), bool)   # of the previous step
+    for _ in range(STEPS):
+        model.step_time()
+        for post, expected in zip(receivers, events):
+            np.testing.assert_array_equal(as_batched(pulled(post.vars["x"]), batch_size),
+                                          expected)
+        V = V + r.astype(dtype)
+        events = V > levels.astype(dtype)[:, None, None]
+        V[V >= 1.0] -= dtype(1.0)
+    assert events.any() and not events.all()
+    spikes = [sorted(zip(np.round(times).astype(int), ids))
+              for times, ids in pop.spike_recording_data]
+    expected = reference_fire_and_reset(r.astype(dtype), STEPS)
+    for b in range(batch_size):
+        assert spikes[b] == expected[b]

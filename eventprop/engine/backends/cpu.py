@@ -161,6 +161,19 @@ def seed_streams(seed, count):
     return state
 
 
+CACHE_LINE = 64
+
+
+def aligned_zeros(size, dtype):
+    """A zeroed array whose data start on a cache line. The threads of a step work on whole
+    batch instances, so where the rows of an instance fill whole lines no two threads
+    write to one line (which would bounce the line between their cores)."""
+    itemsize = np.dtype(dtype).itemsize
+    raw = np.zeros(size * itemsize + CACHE_LINE, np.uint8)
+    start = -raw.ctypes.data % CACHE_LINE
+    return raw[start:start + size * itemsize].view(dtype)
+
+
 class CpuRuntime:
     def __init__(self, backend, model, built, num_rec):
         self.model, self.built, self.num_rec = model, built, num_rec or 0
@@ -179,7 +192,7 @@ class CpuRuntime:
         self.arrays = {}
         for spec in layout.arrays:
             size = spec.size(self.num_rec) if callable(spec.size) else spec.size
-            self.arrays[spec.key] = np.zeros(max(1, size), spec.dtype(model.precision))
+            self.arrays[spec.key] = aligned_zeros(max(1, size), spec.dtype(model.precision))
         self.ptrs = np.array([a.ctypes.data for a in self.arrays.values()], dtype=np.uint64)
         self.rng = seed_streams(model.seed, layout.rng_streams)
         for name, sp in layout.sparse.items():

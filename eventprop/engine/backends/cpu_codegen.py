@@ -7,11 +7,13 @@ events of the previous step) and then the neuron groups, as GeNN does.
 """
 import math
 
+import numpy as np
+
 from ..code import RNG_FUNCTIONS, rewrite_code, used_names
 from ..model import (BATCH, ELEMENT, SynapseMatrixType, SynapseVariable, derived_values,
                      synapse_storage)
 from ..spec import VarAccessMode, VarInit
-from .layout import ctype, fire_stride, two_pass, uses_add_to_pre
+from .layout import ctype, event_groups, fire_stride, two_pass, uses_add_to_pre
 
 FTZ_CODE = r"""
 #if defined(__SSE2__)
@@ -210,7 +212,7 @@ class Generator:
         L = [f"{{ // neuron population {pop.name}",
              f"const unsigned int num_neurons = {n};",
              f"uint32_t _spkCnt = 0; uint32_t* const _spk = {self.a(pop.name + '._spk')} + (size_t)_b * {n};"]
-        events = [sg for sg in pop.out_syn if sg.wu_model.pre_event_syn_code]
+        events = event_groups(pop)
         for k, sg in enumerate(events):
             L.append(f"uint32_t _evCnt{k} = 0; uint32_t* const _ev{k} = "
                      f"{self.a(sg.name + '._ev')} + (size_t)_b * {n};")
@@ -225,28 +227,7 @@ class Generator:
         L += self.neuron_dynamics(pop)
         fire = self.threshold(pop, L)
         if two_pass(pop):
-            # Pass 1 (above) has no loop-carried state, so it can vectorise; pass 2
-            # emits events and spikes in neuron order, as the one-pass loop would
-            flags = f"({self.a(pop.name + '._fire')} + (size_t)_b * {fire_stride(n)})"
-            L.append(f"{flags}[id] = {fire};")
-            L.append("}")
-            L.append(f"const uint8_t* const _fired = {flags};")
-            if events:
-                L.append(f"for (unsigned int id = 0; id < {n}; id++) {{")
-                L += self.event_conditions(events)
-            else:
-                # Without events only spiking neurons matter: skip 8 flags at a time
-                L.append(f"for (unsigned int _w = 0; _w < {n}; _w += 8) {{")
-                L.append("uint64_t _word; std::memcpy(&_word, _fired + _w, 8);")
-                L.append("if (_word == 0) continue;")
-                L.append(f"for (unsigned int id = _w; id < std::min(_w + 8u, {n}u); id++) {{")
-            L.append("if (_fired[id]) {")
-            L += self.bind(pop, m, pop.params, pop.extra_global_params,
-                           used_names(m.reset_code), [(pop.vars, "id")])
-            L += self.spike_code(pop)
-            L.append("}")
-            if not events:
-                L.append("}")
+            L += self.two_pass_tail(pop, fire, events)
         else:
             L += self.event_conditions(events)
             if fire is not None:
@@ -259,6 +240,41 @@ class Generator:
             L.append(f"{self.a(sg.name + '._evCnt')}[_b] = _evCnt{k};")
         L.append("}")
         return "\n".join(L)
+
+    def two_pass_tail(self, pop, fire, events):
+        """The end of pass 1 of a two-pass update, which keeps neuron ``id``'s spike and
+        event conditions as the bits of its flags, and pass 2. Pass 1 has no loop-carried
+        state, so it can vectorise; pass 2 emits the events and spikes in neuron order, as
+        the one-pass loop would, visiting only the neurons with a flag set."""
+        n, m = pop.num_neurons, pop.model
+        spec = self.lay.by_key[pop.name + "._fire"]
+        c = ctype(spec.type, self.prec)
+        bits = 8 * np.dtype(spec.dtype(self.prec)).itemsize
+        flags = f"({self.a(spec.key)} + (size_t)_b * {fire_stride(n)})"
+        L = [f"{c} _flag = ({c})({fire} ? 1 : 0);"]
+        L += self.event_conditions(
+            events, lambda k, cond: f"_flag |= ({c})({cond} ? {2 << k}ull : 0ull);")
+        L.append(f"{flags}[id] = _flag;")
+        L.append("}")
+        # A word of 64 bits holds the flags of 64 / bits neurons (little-endian: the lowest
+        # bits are the first neuron's); the padding of a row never has a flag set
+        L.append(f"const {c}* const _flags = {flags};")
+        L.append(f"for (unsigned int _w = 0; _w < {n}; _w += {64 // bits}) {{")
+        L.append("uint64_t _word; std::memcpy(&_word, _flags + _w, 8);")
+        L.append("while (_word != 0) {")
+        L.append(f"const unsigned int _k = __builtin_ctzll(_word) / {bits};")
+        L.append(f"_word &= ~({(1 << bits) - 1}ull << (_k * {bits}));"
+                 if bits < 64 else "_word = 0;")
+        L.append("const unsigned int id = _w + _k;")
+        for k in range(len(events)):
+            L.append(f"if (_flags[id] & {2 << k}ull) {{ _ev{k}[_evCnt{k}++] = id; }}")
+        L.append("if (_flags[id] & 1u) {")
+        L += self.bind(pop, m, pop.params, pop.extra_global_params,
+                       used_names(m.reset_code), [(pop.vars, "id")])
+        L += self.spike_code(pop)
+        L.append("}")
+        L.append("}")
+        return L
 
     def threshold(self, pop, L):
         """The expression that says whether neuron ``id`` spikes (None without a
@@ -323,7 +339,10 @@ class Generator:
         L += self.wu_neuron_codes(pop, "dynamics")
         return L
 
-    def event_conditions(self, events):
+    def event_conditions(self, events, action=None):
+        """Each event group's condition for neuron ``id`` and ``action(k, cond)``, by
+        default the event of group k where the condition holds."""
+        action = action or self.event_action
         L = []
         for k, sg in enumerate(events):
             wu = sg.wu_model
@@ -332,7 +351,7 @@ class Generator:
                                          used_names(wu.pre_event_threshold_condition_code))
             cond = self.user_expr(wu, "pre_event_threshold_condition_code",
                                   wu.pre_event_threshold_condition_code)
-            L.append(self.event_action(k, cond))
+            L.append(action(k, cond))
             L.append("}")
         return L
 
@@ -456,6 +475,17 @@ class Generator:
         return "\n".join(L)
 
     # -- custom updates -----------------------------------------------------
+    REDUCTION_BLOCK = 1024   # neurons per block of a batch reduction
+    PARALLEL_MIN = 1 << 15   # element updates for which a custom update wakes all threads
+
+    def parallel_for(self, updates):
+        """The pragma that shares the loop of a custom update of ``updates`` element updates
+        among the threads: none for a small one, which is done before the other threads
+        would be awake (on a loaded machine one may wait a whole time slice for a core)."""
+        if updates < self.PARALLEL_MIN:
+            return []
+        return ["#pragma omp parallel for num_threads(_nthreads) schedule(static)"]
+
     def custom_update_block(self, cu):
         m = cu.model
         used = used_names(m.update_code)
@@ -489,21 +519,29 @@ class Generator:
             sg = cu.synapse_group
             L.append(f"const unsigned int num_pre = {sg.src.num_neurons}, num_post = "
                      f"{sg.trg.num_neurons}; (void)num_pre; (void)num_post;")
-            L.append("#pragma omp parallel for num_threads(_nthreads) schedule(static)")
+            # Each row runs batch instance by batch instance, so that the inner loop walks
+            # contiguous synapses (vectorisable) and every synapse still sees the batch
+            # instances in order, as a batch loop inside the synapse loop would
+            L += self.parallel_for(nb * synapse_storage(sg, self.lay.sparse))
             L.append(f"for (int _i = 0; _i < {sg.src.num_neurons}; _i++) {{")
             L.append("const unsigned int id_pre = _i;")
-            L.append(self.row_loop(sg, f"for (unsigned int _b = 0; _b < _nb; _b++) {body}"))
-            L.append("}")
+            L.append("for (unsigned int _b = 0; _b < _nb; _b++) {")
+            L.append(self.row_loop(sg, body))
+            L.append("}}")
         else:
             n = cu.num_elements
             L.append(f"const unsigned int num_neurons = {n}; (void)num_neurons;")
             if cu.reductions == BATCH:
-                L.append("#pragma omp parallel for num_threads(_nthreads) schedule(static)")
-                L.append(f"for (int _i = 0; _i < {n}; _i++) {{ const unsigned int id = _i;")
-                L.append(f"for (unsigned int _b = 0; _b < _nb; _b++) {body}")
-                L.append("}")
+                # Blocks of neurons, batch instance by batch instance, as for synapses
+                block = self.REDUCTION_BLOCK
+                L += self.parallel_for(nb * n)
+                L.append(f"for (int _i = 0; _i < {n}; _i += {block}) {{")
+                L.append(f"const unsigned int _end = std::min(_i + {block}, {n});")
+                L.append("for (unsigned int _b = 0; _b < _nb; _b++) {")
+                L.append(f"for (unsigned int id = _i; id < _end; id++) {body}")
+                L.append("}}")
             else:
-                L.append("#pragma omp parallel for num_threads(_nthreads) schedule(static)")
+                L += self.parallel_for(nb * n)
                 L.append("for (int _bi = 0; _bi < (int)_nb; _bi++) { const unsigned int _b = _bi;")
                 L.append(f"for (unsigned int id = 0; id < {n}; id++) {body}")
                 L.append("}")
@@ -568,6 +606,8 @@ class Generator:
             "#include <cmath>", "#include <cstdint>", "#include <cstring>", "#include <cstddef>",
             "#include <algorithm>", "#include <limits>", "#include <cstdio>",
             "using namespace std;",
+            "static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "
+            "\"the spike scan reads the flags of 8 bytes as one little-endian word\");",
             f"typedef {'float' if self.prec == 'float' else 'double'} scalar;",
             f"typedef {time_c} timepoint;",
             FTZ_CODE, RNG_CODE,
@@ -582,6 +622,9 @@ class Generator:
         funcs.append(
             "extern \"C\" void run(void** _p, uint64_t* _rngState, uint64_t _ts0, uint64_t _n, "
             "uint32_t _num_rec, int _nthreads) {\n"
+            # Each thread takes a contiguous share of the batch instances: the rows of
+            # neighbouring instances can share a cache line, which would bounce between
+            # cores if neighbours ran on different threads at once
             "#pragma omp parallel for num_threads(_nthreads) schedule(static)\n"
             f"    for (int _bi = 0; _bi < {self.B}; _bi++) {{\n"
             "        _flush_denormals();\n"

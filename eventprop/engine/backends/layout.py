@@ -86,13 +86,30 @@ def egp_size(egp):
     return size
 
 
+def event_groups(pop):
+    """The synapse groups leaving ``pop`` with spike-like events, in the order of their
+    event lists and flag bits."""
+    return [sg for sg in pop.out_syn if sg.wu_model.pre_event_syn_code]
+
+
+FLAG_TYPES = (("uint8_t", 8), ("uint16_t", 16), ("uint32_t", 32), ("uint64_t", 64))
+
+
+def flag_type(pop):
+    """The type of a neuron's flags between the two passes: bit 0 says it spiked, bit k + 1
+    that it emitted the event of event group k. None where the bits do not fit."""
+    bits = 1 + len(event_groups(pop))
+    return next((name for name, size in FLAG_TYPES if bits <= size), None)
+
+
 def two_pass(pop):
-    """Whether a population's update can run in two passes, the dynamics of all neurons
-    (vectorisable), then spikes and resets in neuron order. The reset code must not see
-    the locals of sim_code or the inputs (gone by the second pass), and the code run on a
-    spike must draw no random numbers (the draws would change order)."""
+    """Whether a population's update can run in two passes: the dynamics, threshold and
+    event conditions of all neurons (vectorisable), then spikes, events and resets in neuron
+    order. The reset code must not see the locals of sim_code or the inputs (gone by the
+    second pass), and the code run on a spike must draw no random numbers (the draws would
+    change order)."""
     m = pop.model
-    if not m.threshold_condition_code:
+    if not m.threshold_condition_code or flag_type(pop) is None:
         return False
     reset = used_names(m.reset_code)
     inputs = {"Isyn"} | {a[0] for a in m.additional_input_vars}
@@ -104,6 +121,7 @@ def two_pass(pop):
 
 
 def fire_stride(num_neurons):
+    """Flags per batch instance: rows padded to whole 8-byte words of the second pass."""
     return (num_neurons + 7) // 8 * 8
 
 
@@ -144,8 +162,7 @@ def plan(model):
             lay.add(f"{pop.name}._recSpk", "uint32_t",
                     lambda steps, words=words: steps * b * words)
         if two_pass(pop):
-            # Spike flags between the two passes, rows padded to whole words
-            lay.add(f"{pop.name}._fire", "uint8_t", b * fire_stride(n))
+            lay.add(f"{pop.name}._fire", flag_type(pop), b * fire_stride(n))
         if pop.model.auto_refractory_required:
             lay.add(f"{pop.name}._prevThreshold", "uint8_t", b * n)
     for sg in model.synapse_populations.values():
