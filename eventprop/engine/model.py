@@ -192,6 +192,10 @@ class ExtraGlobalParameter(Array):
         if not self.is_pointer and arr.size != 1:
             raise ValueError(f"extra global parameter '{self.key}' has non-pointer type "
                              f"'{self.type}' and takes one value, got {arr.size}")
+        if arr.size > 1 and np.all(arr == arr[0]):
+            # one value repeated (the zeroed buffers of a model, often large) is kept as one
+            # value, so that the initial values cost no memory beside the array itself
+            arr = np.broadcast_to(arr[:1], arr.shape)
         self.init_values = arr
         self.num_elements = arr.size
 

@@ -17,10 +17,6 @@ offset_neuron = create_neuron_model(
     sim_code="V += offset;")
 
 
-
-
-
-
 def test_pointer_egp_indexed_by_batch_and_id(precision, batch_size):
     model = make_model(precision, batch_size, "egp_pointer", 0.5)
     pop = model.add_neuron_population("pop", N, drive_neuron, {}, {"V": 0.0})
@@ -54,6 +50,26 @@ def test_pointer_egp_indexed_by_batch_and_id(precision, batch_size):
     d2[-1] = 100.0
     np.testing.assert_array_equal(with_batch_axis(pulled(pop.vars["V"]), batch_size),
                                   (2 * d0 + d1 + d2).reshape(batch_size, N))
+
+
+def test_constant_initial_values_are_kept_as_one_value(precision, batch_size):
+    # a large zeroed buffer (a spike ring, say) must not be held twice in memory
+    model = make_model(precision, batch_size, "egp_constant", 0.5)
+    pop = model.add_neuron_population("pop", N, drive_neuron, {}, {"V": 0.0})
+    egp = pop.extra_global_params["drive"]
+    egp.set_init_values(np.full(batch_size * N, 1.5))
+    assert egp.init_values.shape == (batch_size * N,) and egp.init_values.strides == (0,)
+    model.build()
+    model.load()
+    np.testing.assert_array_equal(egp.view, np.full(batch_size * N, 1.5))
+    egp.view[:] = 0.0
+    egp.push_to_device()
+    model.step_time()
+    np.testing.assert_array_equal(pulled(pop.vars["V"]), 0.0)
+    model.unload()
+    model.load()       # loading again starts from the initial values
+    model.step_time()
+    np.testing.assert_array_equal(pulled(pop.vars["V"]), 1.5)
 
 
 def test_scalar_egp(precision, batch_size):
