@@ -233,11 +233,18 @@ def engine_arrays_mb(net):
     kinds["total"] = sum(kinds.values())
     # copies of the initial values that the model's extra global parameters keep after load()
     kinds["egp_init_copies"] = sum(
-        getattr(getattr(egp, "init_values", None), "nbytes", 0)
+        _held_bytes(getattr(egp, "init_values", None))
         for group in list(net.model.neuron_populations.values())
         + list(net.model.synapse_populations.values())
         for egp in getattr(group, "extra_global_params", {}).values()) / 2**20
     return kinds
+
+
+def _held_bytes(a):
+    """Bytes an array holds (one element where it repeats a single value)."""
+    if a is None:
+        return 0
+    return a.itemsize if a.strides == (0,) else a.nbytes
 
 
 def measure(hidden, backend, repeats, pool, labels, trial_ms=T_MS, max_spikes=N_MAX_SPIKE,

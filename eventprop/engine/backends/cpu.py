@@ -212,7 +212,10 @@ class CpuRuntime:
             if owner is None or isinstance(getattr(owner, "init", None), VarInit):
                 continue
             if hasattr(owner, "init_values"):
-                owner.view[:] = owner.init_values
+                # the arrays start zeroed and untouched: writing zeros again would make
+                # every page of a large buffer resident before any of it is used
+                if owner.init_values.strides != (0,) or owner.init_values[0] != 0:
+                    owner.view[:] = owner.init_values
             elif hasattr(owner, "init"):
                 self._initial_values(owner)
         if self.host_copies:
