@@ -42,7 +42,9 @@ TAU_VARS = [("tau_m", "scalar", RO), ("tau_syn", "scalar", RO), ("alpha_m", "sca
 
 STEP_CODE = """
 const int step = (int)(t / dt + 0.5);
-const int ring = (batch * num_neurons + id) * max_spikes;
+// slot k of this neuron's ring is ring[k * num_neurons]: the slots of all neurons lie
+// side by side, so memory is touched as spikes fill slots, not max_spikes slots at once
+const int ring = batch * max_spikes * num_neurons + id;
 bool fire = false;
 """
 
@@ -74,13 +76,13 @@ RING_VARS = [("n_spk", "int"), ("p", "int"), ("back_spike", "int")]
 RING_EGPS = [("ring_step", "int*"), ("ring_ImV", "scalar*")]
 STORE_SPIKE = """
 if (p < max_spikes) {
-    ring_step[ring + p] = step;
-    ring_ImV[ring + p] = Isyn - V%s;
+    ring_step[ring + p * num_neurons] = step;
+    ring_ImV[ring + p * num_neurons] = Isyn - V%s;
     p++;
 }
 n_spk++;
 """
-FLAG_NEXT_SPIKE = "back_spike = (p > 0 && ring_step[ring + p - 1] == n - 1);"
+FLAG_NEXT_SPIKE = "back_spike = (p > 0 && ring_step[ring + (p - 1) * num_neurons] == n - 1);"
 
 
 def _spiking_sim_code(forward, propagate, jump, extra=""):
@@ -176,16 +178,18 @@ def hidden_neuron(neuron_type="LIF", reg_type="none", train_tau=False, noise=Fal
         propagate += "\nlambda_B *= alpha_B;"
         threshold = "v_thresh + B"
         jump = """
-const scalar Bs = ring_B[ring + p];
+const scalar Bs = ring_B[ring + p * num_neurons];
 lambda_V += ((v_thresh + Bs - v_reset - tau_m * Bs / tau_B) * lambda_V - B_incr * lambda_B
-             + RevISyn) / ring_ImV[ring + p];
+             + RevISyn) / ring_ImV[ring + p * num_neurons];
 lambda_B -= tau_m / tau_B * lambda_V;
 """
-        store = STORE_SPIKE.replace("    p++;", "    ring_B[ring + p] = B;\n    p++;") % \
+        store = STORE_SPIKE.replace(
+            "    p++;", "    ring_B[ring + p * num_neurons] = B;\n    p++;") % \
             " + tau_m * B / tau_B"
         reset = store + "V = v_reset;\nB += B_incr;"
     else:
-        jump = "lambda_V += ((v_thresh - v_reset) * lambda_V + RevISyn) / ring_ImV[ring + p];"
+        jump = ("lambda_V += ((v_thresh - v_reset) * lambda_V + RevISyn) / "
+                "ring_ImV[ring + p * num_neurons];")
         reset = STORE_SPIKE % "" + "V = v_reset;"
     if reg_type in ("simple", "Thomas1"):
         # The spike-count penalty of Nowotny et al.: applied at every stored spike
@@ -322,7 +326,7 @@ if (p == 0 && y >= 0) {{
     const scalar ty = first_step * dt;
     dldt = (id == y) ? (1.0 - P) / tau0 + {dfdt} : -P / tau0;
 }}
-lambda_V += ((v_thresh - v_reset) * lambda_V + dldt) / ring_ImV[ring + p];
+lambda_V += ((v_thresh - v_reset) * lambda_V + dldt) / ring_ImV[ring + p * num_neurons];
 """
     extra = f"""
 const int y = label[batch];

@@ -188,15 +188,16 @@ class ExtraGlobalParameter(Array):
             raise RuntimeError(f"extra global parameter '{self.key}': set_init_values must be "
                                "called before load(); afterwards write into .view and "
                                "push_to_device()")
-        arr = np.asarray(values, dtype=self.dtype).reshape(-1)
+        values = np.asarray(values).reshape(-1)
+        if values.size > 1 and values.min() == values.max():
+            # one value repeated (the zeroed buffers of a model, often large) is kept as one
+            # value, so that the initial values cost no memory beside the array itself
+            values = np.broadcast_to(values[:1].astype(self.dtype), values.shape)
+        arr = np.asarray(values, dtype=self.dtype)
         if not self.is_pointer and arr.size != 1:
             raise ValueError(f"extra global parameter '{self.key}' has non-pointer type "
                              f"'{self.type}' and takes one value, got {arr.size}")
-        if arr.size > 1 and np.all(arr == arr[0]):
-            # one value repeated (the zeroed buffers of a model, often large) is kept as one
-            # value, so that the initial values cost no memory beside the array itself
-            arr = np.broadcast_to(arr[:1].copy(), arr.shape)
-        elif np.shares_memory(arr, values):
+        if arr.strides != (0,) and np.shares_memory(arr, values):
             arr = arr.copy()    # the caller's array may change after this call
         self.init_values = arr
         self.num_elements = arr.size

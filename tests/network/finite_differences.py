@@ -13,14 +13,18 @@ EPSILONS = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2)
 
 
 def spike_state(net):
-    """Per spiking population: spike counts and the rings of spike steps (copies)."""
+    """Per spiking population: spike counts and the rings of spike steps (copies), the ring
+    as (batch instance * neuron, slot): the models keep slot k of all neurons side by side."""
     out = {}
+    nmax = net.p["N_MAX_SPIKE"]
     for pop in net.hidden + [net.output]:
         if "n_spk" in pop.vars:
             pop.vars["n_spk"].pull_from_device()
             ring = pop.extra_global_params["ring_step"]
             ring.pull_from_device()
-            out[pop.name] = (np.array(pop.vars["n_spk"].view), np.array(ring.view))
+            slots = np.array(ring.view).reshape(-1, nmax, pop.num_neurons)
+            out[pop.name] = (np.array(pop.vars["n_spk"].view),
+                             slots.transpose(0, 2, 1).reshape(-1, nmax))
     return out
 
 
@@ -29,7 +33,7 @@ def _shift(net, a, b):
     shift = 0
     for name in a:
         counts = np.minimum(a[name][0], nmax).ravel()
-        ra, rb = a[name][1].reshape(-1, nmax), b[name][1].reshape(-1, nmax)
+        ra, rb = a[name][1], b[name][1]
         for row in np.flatnonzero(counts):
             c = counts[row]
             shift = max(shift, int(np.abs(ra[row, :c] - rb[row, :c]).max()))

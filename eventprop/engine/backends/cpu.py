@@ -2,6 +2,7 @@
 run through ctypes on numpy arrays that are themselves the model state."""
 import ctypes
 import hashlib
+import mmap
 import os
 import re
 import shutil
@@ -161,17 +162,13 @@ def seed_streams(seed, count):
     return state
 
 
-CACHE_LINE = 64
-
-
-def aligned_zeros(size, dtype):
-    """A zeroed array whose data start on a cache line. The threads of a step work on whole
-    batch instances, so where the rows of an instance fill whole lines no two threads
-    write to one line (which would bounce the line between their cores)."""
-    itemsize = np.dtype(dtype).itemsize
-    raw = np.zeros(size * itemsize + CACHE_LINE, np.uint8)
-    start = -raw.ctypes.data % CACHE_LINE
-    return raw[start:start + size * itemsize].view(dtype)
+def mapped_zeros(size, dtype):
+    """A zeroed array in an anonymous memory mapping of its own: page-aligned (so the
+    threads, which work on whole batch instances, share no cache line at its start), and
+    zeroed lazily by the OS, so that the untouched part of a large buffer (spike rings
+    sized for N_MAX_SPIKE) takes no memory, whatever state malloc is in."""
+    return np.frombuffer(mmap.mmap(-1, max(1, size * np.dtype(dtype).itemsize)), dtype,
+                         count=size)
 
 
 class CpuRuntime:
@@ -192,7 +189,7 @@ class CpuRuntime:
         self.arrays = {}
         for spec in layout.arrays:
             size = spec.size(self.num_rec) if callable(spec.size) else spec.size
-            self.arrays[spec.key] = aligned_zeros(max(1, size), spec.dtype(model.precision))
+            self.arrays[spec.key] = mapped_zeros(max(1, size), spec.dtype(model.precision))
         self.ptrs = np.array([a.ctypes.data for a in self.arrays.values()], dtype=np.uint64)
         self.rng = seed_streams(model.seed, layout.rng_streams)
         for name, sp in layout.sparse.items():
