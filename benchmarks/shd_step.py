@@ -20,7 +20,7 @@ runs in a subprocess of its own (this script with that one configuration).
 N_MAX_SPIKE (ring slots per neuron and batch instance: a neuron's spikes in one trial that get
 a gradient) is one fixed value for every T, so that EventProp's state cannot grow with T: the
 default, 256, is about 3x the most spikes any input channel has in a 4 s trial at this rate
-(76 in 128 examples), far above what the almost silent hidden neurons of the initial network
+(76 in 128 examples of this rate), far above what the almost silent hidden neurons of the initial network
 emit, and above the 167 of the busiest hidden neuron in 4 s with ``--input-gain 1.5`` (a
 hidden layer at ~25 Hz, as in a trained network); the most spikes per neuron seen in each
 configuration are printed beside it, and a ring that overflows stops the benchmark
@@ -49,7 +49,8 @@ SPIKES_PER_EXAMPLE = 8000      # input spikes per example and second of trial (t
 N_MAX_SPIKE = 256              # ring slots per neuron, the same for every trial length
 W1_HIDDEN = [128, 256, 512, 1024]
 W2_HIDDEN, W2_TRIAL_MS = 256, [500.0, 1000.0, 2000.0, 4000.0]
-POOL_BATCHES = 4               # distinct batches of examples that the repeats cycle through
+POOL_BATCHES = 1               # batches of examples the repeats cycle through: the data (6 bytes a
+#                                spike, for EventProp and BPTT alike) are held once
 BUSY_CORES = 0.25              # other processes' load above which times are flagged
 
 
