@@ -61,8 +61,8 @@ def poisson_examples(n, rng, trial_ms=T_MS):
     out = []
     for _ in range(n):
         count = rng.poisson(SPIKES_PER_EXAMPLE * trial_ms / 1000.0)
-        out.append((rng.uniform(0.0, trial_ms, count).astype(np.float32),
-                    rng.integers(0, NUM_INPUT, count).astype(np.int16)))
+        out.append((trial_ms * rng.random(count, dtype=np.float32),
+                    rng.integers(0, NUM_INPUT, count, dtype=np.int16)))
     return out
 
 
