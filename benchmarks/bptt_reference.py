@@ -370,12 +370,8 @@ def run_configs(hidden, trial_ms_list, repeats=5, threads=None, torch_adam=False
             argv += ["--threads", str(threads)]
         if torch_adam:
             argv += ["--torch-adam"]
-        result = shd_step.run_child(argv, f"BPTT, {hidden} hidden, T = {trial_ms:g} ms")
-        row = result["rows"][0]
-        row["contention"] = result.get("contention")
-        rows.append(row)
-        if on_row:
-            on_row(row)
+        rows.append(shd_step.child_row(argv, f"BPTT, {hidden} hidden, T = {trial_ms:g} ms",
+                                       on_row))
     return rows
 
 

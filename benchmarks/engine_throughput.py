@@ -41,6 +41,7 @@ import time
 import numpy as np
 
 from eventprop.engine import GeNNModel, init_postsynaptic, init_var, init_weight_update
+from shd_step import cpu_model
 
 TARGET_EVENTS_PER_CORE = 1e9
 TARGET_CACHED_START_S = 1.0
@@ -121,17 +122,6 @@ def timed_runs(model, cfg, start, repeats):
 
 def summary(values):
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
-
-
-def cpu_model_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def busy_cpus(interval=0.5):
@@ -268,7 +258,7 @@ def main(argv=None):
         shutil.rmtree(cache_dir, ignore_errors=True)
 
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    machine = {"cpu": cpu_model_name(), "logical_cpus": os.cpu_count(),
+    machine = {"cpu": cpu_model(), "logical_cpus": os.cpu_count(),
                "usable_cpus": affinity, "platform": platform.platform(),
                "python": platform.python_version(), "compiler": compiler_version(),
                "busy_cpus_at_start": busy_at_start}

@@ -197,6 +197,17 @@ def run_child(argv, what):
         os.unlink(tmp)
 
 
+def child_row(argv, what, on_row=None):
+    """The one row of a configuration run by ``run_child``, with its contention, passed to
+    ``on_row`` as it comes."""
+    result = run_child(argv, what)
+    row = result["rows"][0]
+    row["contention"] = result.get("contention")
+    if on_row:
+        on_row(row)
+    return row
+
+
 def other_load(row):
     """The cores other processes (and the hypervisor) took while ``row`` was measured."""
     c = row.get("contention")
@@ -323,12 +334,8 @@ def run_configs(configs, backend="cpu", repeats=5, max_spikes=N_MAX_SPIKE, with_
                 "--trial-ms", str(trial_ms), "--repeats", str(repeats),
                 "--max-spikes", str(max_spikes), "--input-gain", str(input_gain),
                 "--quiet"] + (["--epoch"] if with_epoch else [])
-        result = run_child(argv, f"EventProp, {hidden} hidden, T = {trial_ms:g} ms")
-        row = result["rows"][0]
-        row["contention"] = result.get("contention")
-        rows.append(row)
-        if on_row:
-            on_row(row)
+        rows.append(child_row(argv, f"EventProp, {hidden} hidden, T = {trial_ms:g} ms",
+                              on_row))
     return rows
 
 
