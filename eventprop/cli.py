@@ -87,12 +87,13 @@ def simulator_params(args):
 
 
 def _run(args):
+    from eventprop.data import MissingDataError
     from eventprop.params import ParameterError
     cls, p = simulator_params(args)
     try:
         sim = cls(p)
         getattr(sim, RUNS[args.command])(p)
-    except ParameterError as e:
+    except (ParameterError, MissingDataError) as e:
         raise SystemExit(f"eventprop: {e}")
     out = sim.run_dir(sim.p)
     print(f"results in {out / 'test' if args.command == 'test' else out}")

@@ -102,8 +102,8 @@ def _missing_message(dataset, paths, reason):
     files = ", ".join(f"{p.name} (in {p.parent})" for p in paths)
     zips = ", ".join(f"{p.name}.zip" for p in paths)
     return (f"{dataset} files missing: {files}. {reason}Get them from {URL} ({zips}, "
-            f"unzipped into that folder), or call with download=True to fetch them through "
-            f"tonic (pip install '{TONIC_REQUIREMENT}', or the eventprop extra 'shd'); or set "
+            f"unzipped into that folder), or let tonic fetch them (download=True; the "
+            f"simulators' DOWNLOAD=True) through tonic (pip install '{TONIC_REQUIREMENT}', or the eventprop extra 'shd'); or set "
             f"EVENTPROP_DATA (or root) to the data folder that holds {dataset}/")
 
 

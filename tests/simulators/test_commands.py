@@ -76,3 +76,11 @@ def test_train_script_trains_then_tests(tmp_path):
         capture_output=True, text=True, check=True)
     assert "test accuracy" in out.stdout
     assert (tmp_path / "yinyang" / "test" / "summary.json").is_file()
+
+
+def test_missing_data_is_a_plain_error_naming_the_files(tmp_path):
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "shd", "--data", str(tmp_path), "--set", "DOWNLOAD=False", "--quiet"])
+    message = str(exit_.value)
+    assert message.startswith("eventprop: SHD files missing: shd_train.h5")
+    assert str(tmp_path / "SHD") in message and "DOWNLOAD=True" in message
