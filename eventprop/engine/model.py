@@ -192,13 +192,12 @@ class ExtraGlobalParameter(Array):
         if values.size > 1 and values.min() == values.max():
             # one value repeated (the zeroed buffers of a model, often large) is kept as one
             # value, so that the initial values cost no memory beside the array itself
-            values = np.broadcast_to(values[:1].astype(self.dtype), values.shape)
-        arr = np.asarray(values, dtype=self.dtype)
+            arr = np.broadcast_to(values[:1].astype(self.dtype), values.shape)
+        else:
+            arr = np.array(values, dtype=self.dtype)   # a copy: the caller's may change
         if not self.is_pointer and arr.size != 1:
             raise ValueError(f"extra global parameter '{self.key}' has non-pointer type "
                              f"'{self.type}' and takes one value, got {arr.size}")
-        if arr.strides != (0,) and np.shares_memory(arr, values):
-            arr = arr.copy()    # the caller's array may change after this call
         self.init_values = arr
         self.num_elements = arr.size
 

@@ -211,7 +211,7 @@ class CpuRuntime:
             if hasattr(owner, "init_values"):
                 # the arrays start zeroed and untouched: writing zeros again would make
                 # every page of a large buffer resident before any of it is used
-                if owner.init_values.strides != (0,) or owner.init_values[0] != 0:
+                if np.any(owner.init_values):
                     owner.view[:] = owner.init_values
             elif hasattr(owner, "init"):
                 self._initial_values(owner)

@@ -208,7 +208,7 @@ class Generator:
 
     # -- neuron update --------------------------------------------------------
     def neuron_block(self, pop):
-        n, m = pop.num_neurons, pop.model
+        n = pop.num_neurons
         L = [f"{{ // neuron population {pop.name}",
              f"const unsigned int num_neurons = {n};",
              f"uint32_t _spkCnt = 0; uint32_t* const _spk = {self.a(pop.name + '._spk')} + (size_t)_b * {n};"]
@@ -217,10 +217,8 @@ class Generator:
             L.append(f"uint32_t _evCnt{k} = 0; uint32_t* const _ev{k} = "
                      f"{self.a(sg.name + '._ev')} + (size_t)_b * {n};")
         if pop.spike_recording_enabled:
-            words = (n + 31) // 32
-            L.append(f"uint32_t* const _rec = {self.a(pop.name + '._recSpk')} + "
-                     f"((size_t)_rec_slot * {self.B} + _b) * {words};")
-            L.append(f"std::memset(_rec, 0, {words} * sizeof(uint32_t));")
+            L.append(self.recording_row(pop))
+            L.append(f"std::memset(_rec, 0, {(n + 31) // 32} * sizeof(uint32_t));")
         if pop.name in self.pop_rng:
             L.append(self.rng_declaration(self.pop_rng[pop.name], "0"))
         L.append(f"for (unsigned int id = 0; id < {n}; id++) {{")
@@ -240,6 +238,12 @@ class Generator:
             L.append(f"{self.a(sg.name + '._evCnt')}[_b] = _evCnt{k};")
         L.append("}")
         return "\n".join(L)
+
+    def recording_row(self, pop):
+        """``_rec``: this step's and batch instance's row of the population's spike-recording
+        bits."""
+        return (f"uint32_t* const _rec = {self.a(pop.name + '._recSpk')} + "
+                f"((size_t)_rec_slot * {self.B} + _b) * {(pop.num_neurons + 31) // 32};")
 
     def two_pass_tail(self, pop, fire, events):
         """The end of pass 1 of a two-pass update, which keeps neuron ``id``'s spike and

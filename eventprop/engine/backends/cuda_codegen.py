@@ -11,7 +11,7 @@ Custom updates are kernels of their own; variable initialisation runs on the hos
 from ..code import used_names
 from ..model import BATCH, SynapseMatrixType
 from .cpu_codegen import Generator
-from .layout import ctype, uses_add_to_pre
+from .layout import ctype, event_groups, uses_add_to_pre
 
 HEADER = r"""
 #ifdef __CUDACC_RTC__
@@ -120,16 +120,14 @@ class CudaGenerator(Generator):
     # -- neuron update --------------------------------------------------------
     def neuron_block(self, pop):
         n, m = pop.num_neurons, pop.model
-        events = [sg for sg in pop.out_syn if sg.wu_model.pre_event_syn_code]
+        events = event_groups(pop)
         L = [f"{{ // neuron population {pop.name}",
              f"const unsigned int num_neurons = {n}; (void)num_neurons;",
              f"uint8_t* const _spkFlag = {self.flags(pop.name + '._spk')};"]
         for k, sg in enumerate(events):
             L.append(f"uint8_t* const _evFlag{k} = {self.flags(sg.name + '._ev')};")
         if pop.spike_recording_enabled:
-            words = (n + 31) // 32
-            L.append(f"uint32_t* const _rec = {self.a(pop.name + '._recSpk')} + "
-                     f"((size_t)_rec_slot * {self.B} + _b) * {words};")
+            L.append(self.recording_row(pop))
         L.append(f"for (unsigned int id = threadIdx.x; id < {n}; id += blockDim.x) {{")
         if pop.name in self.pop_rng:
             L.append(self.rng_declaration(self.pop_rng[pop.name], "id"))
