@@ -11,9 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 import models
-from eventprop.engine import (GeNNModel, create_egp_ref, create_out_post_var_ref,
-                              create_var_ref, create_wu_var_ref, init_postsynaptic,
-                              init_weight_update)
+from eventprop.engine import (GeNNModel, create_out_post_var_ref, create_var_ref,
+                              create_wu_var_ref, init_postsynaptic, init_weight_update)
 from eventprop.params import ParameterError, check_params
 
 from . import losses

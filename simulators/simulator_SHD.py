@@ -79,10 +79,15 @@ def example_set(dataset, indices=None):
     """An ``ExampleSet`` of (times in ms, channel ids) pairs of ``dataset`` (those at
     ``indices``); the pairs go to the network as they are."""
     indices = np.arange(len(dataset)) if indices is None else np.asarray(indices)
-    pairs = np.empty(len(indices), dtype=object)
-    for k, (times, units) in enumerate(dataset.examples(indices)):
-        pairs[k] = (times, units)
-    return ExampleSet(pairs, dataset.labels[indices], list)
+    return ExampleSet(_pair_array(dataset.examples(indices)), dataset.labels[indices], list)
+
+
+def _pair_array(examples):
+    # element by element: numpy would make a list of equal-length pairs a 2-D array
+    pairs = np.empty(len(examples), dtype=object)
+    for k, example in enumerate(examples):
+        pairs[k] = example
+    return pairs
 
 
 class SHD(Simulator):
@@ -137,13 +142,10 @@ class SHD(Simulator):
                                   download=p["DOWNLOAD"], cache_dir=p["DATA_BUFFER_NAME"])
         return keep_classes(data, p["REDUCED_CLASSES"]) if p["REDUCED_CLASSES"] else data
 
-    def _speakers(self, train):
-        """The distinct speakers of the training file, in ascending order: SPEAKER_LEFT
-        indexes this list."""
-        return np.unique(train.speakers)
-
     def _held_out_speaker(self, p, train, index):
-        speakers = self._speakers(train)
+        """(speaker, training indices, held-out indices) for SPEAKER_LEFT entry ``index``,
+        an index into the training file's distinct speakers in ascending order."""
+        speakers = np.unique(train.speakers)
         if index >= len(speakers):
             raise ParameterError(f"parameter 'SPEAKER_LEFT' holds {index}, but the training "
                                  f"data have {len(speakers)} speakers: indices 0.."
@@ -165,19 +167,16 @@ class SHD(Simulator):
             _, rest, held = self._held_out_speaker(p, train, p["SPEAKER_LEFT"][0])
             return {"train": example_set(train, rest), "validation": example_set(train, held),
                     "test": test}
+        order = np.random.default_rng(p["TRAIN_DATA_SEED"]).permutation(len(train))
+        part = {"train": example_set(train, np.sort(order[:p["N_TRAIN"]])), "test": test}
         if p["N_VALIDATE"] > 0 and p["EVALUATION"] == "validation_set":
-            order = np.random.default_rng(p["TRAIN_DATA_SEED"]).permutation(len(train))
-            return {"train": example_set(train, np.sort(order[:p["N_TRAIN"]])),
-                    "validation": example_set(self._load(p, "valid")), "test": test}
+            return {**part, "validation": example_set(self._load(p, "valid"))}
         n_validate = p["N_VALIDATE"] if p["EVALUATION"] == "random" else 0
         if p["N_TRAIN"] + n_validate > len(train):
             raise ParameterError(f"N_TRAIN + N_VALIDATE = {p['N_TRAIN'] + n_validate} but the "
                                  f"{p['DATA_SET']} training data hold {len(train)} examples")
-        order = np.random.default_rng(p["TRAIN_DATA_SEED"]).permutation(len(train))
-        return {"train": example_set(train, np.sort(order[:p["N_TRAIN"]])),
-                "validation": example_set(train, np.sort(
-                    order[p["N_TRAIN"]:p["N_TRAIN"] + n_validate])) if n_validate else None,
-                "test": test}
+        return {**part, "validation": example_set(train, np.sort(
+            order[p["N_TRAIN"]:p["N_TRAIN"] + n_validate])) if n_validate else None}
 
     def folds(self, p):
         """Leave one speaker out, for each index in SPEAKER_LEFT."""
@@ -250,10 +249,8 @@ class SHD(Simulator):
 
 
 def _replace_examples(data, examples, labels=None):
-    pairs = np.empty(len(examples), dtype=object)
-    for k, example in enumerate(examples):
-        pairs[k] = example
-    return ExampleSet(pairs, data.labels if labels is None else labels, data.encode)
+    return ExampleSet(_pair_array(examples), data.labels if labels is None else labels,
+                      data.encode)
 
 
 SHD_model = SHD   # the reference code's name

@@ -11,8 +11,6 @@ N_VALIDATE, N_TEST count examples, not examples per class, and the seeds are tho
 published splits); the network is the shared ``EventPropNetwork``, so every key of the
 network (LOSS_TYPE, RECURRENT, ...) works here too; outputs go to OUT_DIR/NAME/.
 """
-import numpy as np
-
 from eventprop.data import yinyang_dataset, yinyang_spike_times
 from eventprop.params import boolean, integer, number, probability
 from eventprop.training.schedule import LearningRateSchedule

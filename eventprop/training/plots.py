@@ -2,8 +2,6 @@
 recordings.h5, written as PNG files next to them."""
 import pathlib
 
-import numpy as np
-
 from .metrics import read_metrics
 
 
