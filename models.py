@@ -42,9 +42,6 @@ TAU_VARS = [("tau_m", "scalar", RO), ("tau_syn", "scalar", RO), ("alpha_m", "sca
 
 STEP_CODE = """
 const int step = (int)(t / dt + 0.5);
-// slot k of this neuron's ring is ring[k * num_neurons]: the slots of all neurons lie
-// side by side, so memory is touched as spikes fill slots, not max_spikes slots at once
-const int ring = batch * max_spikes * num_neurons + id;
 bool fire = false;
 """
 
@@ -72,17 +69,28 @@ dtau_syn += lambda_I * fwd_dI[f] * dt;
 TAU_GRAD_VARS = [("dtau_m", "scalar"), ("dtau_syn", "scalar")]
 TAU_GRAD_EGPS = [("fwd_dV", "scalar*"), ("fwd_dI", "scalar*")]
 
-RING_VARS = [("n_spk", "int"), ("p", "int"), ("back_spike", "int")]
+
+
+def ring_slot(k):
+    """Index of slot ``k`` of this neuron's spike ring: the slots k of all neurons lie side
+    by side, so memory is touched as spikes fill slots, not max_spikes slots at once."""
+    return f"(batch * max_spikes + {k}) * num_neurons + id"
+
+
+# ImV is I - V of the latest forward step, which a spike stores in its ring slot; the spike
+# code takes it from there, not from Isyn, so that it needs nothing of the update before it
+RING_VARS = [("n_spk", "int"), ("p", "int"), ("back_spike", "int"), ("ImV", "scalar")]
 RING_EGPS = [("ring_step", "int*"), ("ring_ImV", "scalar*")]
-STORE_SPIKE = """
-if (p < max_spikes) {
-    ring_step[ring + p * num_neurons] = step;
-    ring_ImV[ring + p * num_neurons] = Isyn - V%s;
+SPIKING_MEMBRANE = FORWARD_MEMBRANE + "\nImV = Isyn - V;"
+STORE_SPIKE = f"""
+if (p < max_spikes) {{
+    ring_step[{ring_slot('p')}] = (int)(t / dt + 0.5);
+    ring_ImV[{ring_slot('p')}] = ImV%s;
     p++;
-}
+}}
 n_spk++;
 """
-FLAG_NEXT_SPIKE = "back_spike = (p > 0 && ring_step[ring + (p - 1) * num_neurons] == n - 1);"
+FLAG_NEXT_SPIKE = f"back_spike = (p > 0 && ring_step[{ring_slot('p - 1')}] == n - 1);"
 
 
 def _spiking_sim_code(forward, propagate, jump, extra=""):
@@ -116,37 +124,57 @@ def _indent(code, n):
 
 # -- input ---------------------------------------------------------------------------------
 
-def input_neuron():
-    """Spike source replaying each example's spike steps, and flagging them backwards.
+# What separates the input neurons' runs of spike steps in ``spikeStep``: never a step
+INPUT_SEPARATOR = -2
 
-    ``spikeStep`` holds, per batch instance and neuron, the sorted distinct steps
-    ``spikeStep[startSpike .. endSpike-1]``; ``p`` walks forwards through them in the forward
-    pass and backwards in the backward pass."""
+
+def input_neuron():
+    """Spike source replaying each example's spike steps, forwards and then backwards.
+
+    ``spikeStep`` holds, per batch instance, each neuron's sorted distinct steps after a
+    separator: ``SEP, steps of neuron 0, SEP, steps of neuron 1, ..., SEP``; ``startSpike`` is
+    the index of a neuron's first step. In the forward steps the neuron spikes at its steps.
+    In the backward steps it spikes again for each of them, latest first, in backward step
+    2 S - 1 - s for forward step s, so that the spike reaches its synapses when the backward
+    pass is at the time at which the forward spike arrived (except for s = S - 1, which
+    arrived at the end, where the adjoints are 0: a replay in step S would arrive in the
+    next trial where a trial ends without a backward pass). ``due`` is the step of the next
+    spike, so a neuron reads ``spikeStep`` only when it spikes (and at the two turns); ``p``
+    walks through its steps, and the separators end both walks."""
     return create_neuron_model(
         "EVPInput",
         params=[("trial_steps", "int")],
-        vars=[("startSpike", "int", VarAccess.READ_ONLY_DUPLICATE),
-              ("endSpike", "int", VarAccess.READ_ONLY_DUPLICATE),
-              ("p", "int"), ("back_spike", "int")],
+        vars=[("startSpike", "int", VarAccess.READ_ONLY_DUPLICATE), ("p", "int"),
+              ("due", "int")],
         extra_global_params=[("spikeStep", "int*")],
         sim_code="""
 const int step = (int)(t / dt + 0.5);
-if (step >= trial_steps) {
-    const int n = 2 * trial_steps - step;
-    if (back_spike) {
-        p--;
-        back_spike = 0;
-    }
-    back_spike = (p > startSpike && spikeStep[p - 1] == n - 1);
+if (step == 0) {
+    due = spikeStep[p];
+}
+else if (step == trial_steps) {
+    // a spike of the last forward step arrives at T, where lambda is 0: it needs no replay
+    p -= (spikeStep[p - 1] == trial_steps - 1);
+    due = 2 * trial_steps - 1 - spikeStep[p - 1];
 }
 """,
-        threshold_condition_code="step < trial_steps && p < endSpike && spikeStep[p] == step",
-        reset_code="p++;")
+        threshold_condition_code="due == step",
+        reset_code="""
+if ((int)(t / dt + 0.5) < trial_steps) {
+    p++;
+    due = spikeStep[p];
+}
+else {
+    p--;
+    due = 2 * trial_steps - 1 - spikeStep[p - 1];
+}
+""")
 
 
 # -- hidden --------------------------------------------------------------------------------
 
-def hidden_neuron(neuron_type="LIF", reg_type="none", train_tau=False, noise=False):
+def hidden_neuron(neuron_type="LIF", reg_type="none", train_tau=False, noise=False,
+                  dropout=False):
     """A hidden LIF (or hetLIF, whose taus differ per neuron) or ALIF neuron with its adjoints.
 
     The jump at a spike is the exact one of Wunderlich & Pehle for a reset to v_reset:
@@ -156,17 +184,20 @@ def hidden_neuron(neuron_type="LIF", reg_type="none", train_tau=False, noise=Fal
     adjoint lambda_B; the spike condition's rate of change is then (I - V)/tau_m + B/tau_B.
 
     With ``noise``, V receives Gaussian noise of amplitude ``noise_amp`` (V += noise_amp
-    N(0, 1) sqrt(dt)) every forward step; the adjoints ignore it, as in the reference."""
+    N(0, 1) sqrt(dt)) every forward step; the adjoints ignore it, as in the reference.
+    With ``dropout``, a threshold crossing is dropped with probability ``p_drop`` (V stays
+    above threshold, so the spike comes a step later unless V falls)."""
     if neuron_type not in HIDDEN_NEURON_TYPES:
         raise ValueError(f"hidden neuron type {neuron_type!r}: valid are {HIDDEN_NEURON_TYPES}")
     if reg_type not in REG_TYPES:
         raise ValueError(f"regularisation type {reg_type!r}: valid are {REG_TYPES}")
     alif = neuron_type == "ALIF"
-    params = ["v_thresh", "v_reset", ("trial_steps", "int"), ("max_spikes", "int"), "p_drop"]
+    slot = ring_slot("p")
+    params = ["v_thresh", "v_reset", ("trial_steps", "int"), ("max_spikes", "int")]
     vars = [("V", "scalar"), ("lambda_V", "scalar"), ("lambda_I", "scalar")] + RING_VARS + TAU_VARS
     egps = list(RING_EGPS)
     derived = []
-    forward = ("\n" + TAU_FORWARD if train_tau else "") + FORWARD_MEMBRANE
+    forward = ("\n" + TAU_FORWARD if train_tau else "") + SPIKING_MEMBRANE
     propagate = "const scalar A = 0.0;" + BACKWARD_ADJOINTS + (TAU_BACKWARD if train_tau else "")
     threshold = "v_thresh"
     if alif:
@@ -177,19 +208,17 @@ def hidden_neuron(neuron_type="LIF", reg_type="none", train_tau=False, noise=Fal
         forward += "\nB *= alpha_B;"
         propagate += "\nlambda_B *= alpha_B;"
         threshold = "v_thresh + B"
-        jump = """
-const scalar Bs = ring_B[ring + p * num_neurons];
+        jump = f"""
+const scalar Bs = ring_B[{slot}];
 lambda_V += ((v_thresh + Bs - v_reset - tau_m * Bs / tau_B) * lambda_V - B_incr * lambda_B
-             + RevISyn) / ring_ImV[ring + p * num_neurons];
+             + RevISyn) / ring_ImV[{slot}];
 lambda_B -= tau_m / tau_B * lambda_V;
 """
-        store = STORE_SPIKE.replace(
-            "    p++;", "    ring_B[ring + p * num_neurons] = B;\n    p++;") % \
+        store = STORE_SPIKE.replace("    p++;", f"    ring_B[{slot}] = B;\n    p++;") % \
             " + tau_m * B / tau_B"
         reset = store + "V = v_reset;\nB += B_incr;"
     else:
-        jump = ("lambda_V += ((v_thresh - v_reset) * lambda_V + RevISyn) / "
-                "ring_ImV[ring + p * num_neurons];")
+        jump = f"lambda_V += ((v_thresh - v_reset) * lambda_V + RevISyn) / ring_ImV[{slot}];"
         reset = STORE_SPIKE % "" + "V = v_reset;"
     if reg_type in ("simple", "Thomas1"):
         # The spike-count penalty of Nowotny et al.: applied at every stored spike
@@ -207,10 +236,13 @@ lambda_B -= tau_m / tau_B * lambda_V;
     if noise:
         params.append("noise_amp")
         forward += "\nV += noise_amp * gennrand_normal() * sqrt(dt);"
-    forward += (f"\nfire = V >= {threshold} && "
-                "(p_drop <= 0.0 || gennrand_uniform() >= p_drop);")
+    forward += f"\nfire = V >= {threshold};"
+    if dropout:
+        params.append("p_drop")
+        forward += "\nfire = fire && (p_drop <= 0.0 || gennrand_uniform() >= p_drop);"
     name = f"EVP{neuron_type}" + ("" if reg_type == "none" else f"_{reg_type}") + \
-        ("_tau" if train_tau else "") + ("_noise" if noise else "")
+        ("_tau" if train_tau else "") + ("_noise" if noise else "") + \
+        ("_dropout" if dropout else "")
     return create_neuron_model(
         name, params=params, vars=vars, derived_params=derived, extra_global_params=egps,
         additional_input_vars=[("RevISyn", "scalar", 0.0)],
@@ -326,7 +358,7 @@ if (p == 0 && y >= 0) {{
     const scalar ty = first_step * dt;
     dldt = (id == y) ? (1.0 - P) / tau0 + {dfdt} : -P / tau0;
 }}
-lambda_V += ((v_thresh - v_reset) * lambda_V + dldt) / ring_ImV[ring + p * num_neurons];
+lambda_V += ((v_thresh - v_reset) * lambda_V + dldt) / ring_ImV[{ring_slot('p')}];
 """
     extra = f"""
 const int y = label[batch];
@@ -343,7 +375,7 @@ if (n == trial_steps - 1 && id == y && first_step < 0) {{
               ("first_step", "int"), ("logit", "scalar"), ("P", "scalar", VarAccess.READ_ONLY_DUPLICATE)]
              + RING_VARS + TAU_VARS,
         extra_global_params=RING_EGPS + [("label", "int*")],
-        sim_code=_spiking_sim_code(FORWARD_MEMBRANE + "\nfire = V >= v_thresh;",
+        sim_code=_spiking_sim_code(SPIKING_MEMBRANE + "\nfire = V >= v_thresh;",
                                    "const scalar A = 0.0;" + BACKWARD_ADJOINTS, jump, extra),
         threshold_condition_code="fire",
         reset_code=STORE_SPIKE % "" + """
@@ -372,15 +404,12 @@ if (fire) {
 
 # -- synapses ------------------------------------------------------------------------------
 
-def eventprop_synapse(feedback=True):
+def eventprop_synapse():
     """Forward: a spike adds g to the target's current. Backward: a flagged spike of the
-    source accumulates dL/dg = -tau_syn lambda_I of the target and, with ``feedback``, sends
-    g (lambda_V - lambda_I) of the target back to the source's RevISyn."""
-    event_code = "Gradient -= tau_syn_post * lambda_I_post;"
-    if feedback:
-        event_code += "\naddToPre(g * (lambda_V_post - lambda_I_post));"
+    source accumulates dL/dg = -tau_syn lambda_I of the target and sends g (lambda_V -
+    lambda_I) of the target back to the source's RevISyn."""
     return create_weight_update_model(
-        "EVPSynapse" if feedback else "EVPInputSynapse",
+        "EVPSynapse",
         vars=[("g", "scalar", RO), ("Gradient", "scalar")],
         pre_neuron_var_refs=[("back_spike_pre", "int", RO_REF)],
         post_neuron_var_refs=[("lambda_V_post", "scalar", RO_REF),
@@ -388,7 +417,27 @@ def eventprop_synapse(feedback=True):
                               ("tau_syn_post", "scalar", RO_REF)],
         pre_spike_syn_code="addToPost(g);",
         pre_event_threshold_condition_code="back_spike_pre",
-        pre_event_syn_code=event_code)
+        pre_event_syn_code="Gradient -= tau_syn_post * lambda_I_post;\n"
+                           "addToPre(g * (lambda_V_post - lambda_I_post));")
+
+
+def input_synapse():
+    """From the input population, whose spikes are its forward spikes (arriving in steps 1 ..
+    S) and their replays in the backward steps (arriving after S): the former add g to the
+    target's current, the latter accumulate dL/dg = -tau_syn lambda_I of the target."""
+    return create_weight_update_model(
+        "EVPInputSynapse", params=[("trial_steps", "int")],
+        vars=[("g", "scalar", RO), ("Gradient", "scalar")],
+        post_neuron_var_refs=[("lambda_I_post", "scalar", RO_REF),
+                              ("tau_syn_post", "scalar", RO_REF)],
+        pre_spike_syn_code="""
+if ((int)(t / dt + 0.5) <= trial_steps) {
+    addToPost(g);
+}
+else {
+    Gradient -= tau_syn_post * lambda_I_post;
+}
+""")
 
 
 def relay_synapse():

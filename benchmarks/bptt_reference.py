@@ -89,7 +89,8 @@ def encode_input(X, num_input, trial_steps, dt=1.0):
                                      trial_steps, 0.0, None)
     counts = (end - start).ravel()
     slot = np.repeat(np.arange(counts.size), counts)
-    return steps.astype(np.int64), slot // num_input, slot % num_input
+    spikes = steps[steps >= 0]   # without the separators between the neurons' runs
+    return spikes.astype(np.int64), slot // num_input, slot % num_input
 
 
 def make_torch_network(torch):

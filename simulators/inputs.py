@@ -1,6 +1,8 @@
 """Turning examples (spike times in ms, channel ids) into the input population's spike steps."""
 import numpy as np
 
+from models import INPUT_SEPARATOR
+
 
 class SpikeOverflowError(RuntimeError):
     """A neuron had more spikes in one trial than its ring (N_MAX_SPIKE) holds."""
@@ -8,7 +10,10 @@ class SpikeOverflowError(RuntimeError):
 
 def encode_batch(X, batch_size, num_input, n_delay, delay, dt, trial_steps, max_spikes,
                  p_drop, rng):
-    """``startSpike``, ``endSpike`` (batch_size, neurons) and the sorted spike steps of a batch.
+    """``startSpike``, ``endSpike`` (batch_size, neurons) and the input population's
+    ``spikeStep`` for a batch: the sorted spike steps of neuron i of instance b are
+    ``spikeStep[startSpike[b, i]:endSpike[b, i]]``, each neuron's run preceded by
+    ``models.INPUT_SEPARATOR`` and the whole followed by one.
 
     A spike at time t is emitted in the first step whose start time is >= t; several spikes of
     one channel in one step are one spike; spikes at or after the trial end are cropped. Delay
@@ -38,30 +43,43 @@ def encode_batch(X, batch_size, num_input, n_delay, delay, dt, trial_steps, max_
     # one example at a time, so that the temporaries scale with an example, not the batch
     starts = np.zeros((batch_size, n_neurons), dtype=np.int64)
     counts = np.zeros((batch_size, n_neurons), dtype=np.int64)
-    steps, total = [], 0
-    for b, (t, i) in enumerate(zip(times, ids)):
-        keys = np.concatenate([
-            _keys(t.astype(np.float64), i.astype(np.int64) + c * num_input, c * delay, dt,
-                  trial_steps)
-            for c in range(n_delay + 1)])
-        keys.sort()
-        first = np.ones(len(keys), dtype=bool)
-        np.not_equal(keys[1:], keys[:-1], out=first[1:])
-        keys = keys[first]
-        if p_drop > 0.0:
-            keys = keys[rng.random(len(keys)) >= p_drop]
-        counts[b] = np.bincount(keys // trial_steps, minlength=n_neurons)
-        starts[b] = total + np.cumsum(counts[b]) - counts[b]
-        total += len(keys)
-        steps.append((keys % trial_steps).astype(np.int32))
+    blocks, total = [], 0
+    for b in range(batch_size):
+        if b < len(times):
+            t, i = times[b].astype(np.float64), ids[b].astype(np.int64)
+            keys = np.concatenate([_keys(t, i + c * num_input, c * delay, dt, trial_steps)
+                                   for c in range(n_delay + 1)])
+            keys.sort()
+            first = np.ones(len(keys), dtype=bool)
+            np.not_equal(keys[1:], keys[:-1], out=first[1:])
+            keys = keys[first]
+            if p_drop > 0.0:
+                keys = keys[rng.random(len(keys)) >= p_drop]
+        else:
+            keys = np.zeros(0, dtype=np.int64)
+        neuron = keys // trial_steps
+        counts[b] = np.bincount(neuron, minlength=n_neurons)
+        # neuron i's run starts after the runs and separators of neurons 0 .. i-1 and its own
+        # separator, so the k-th smallest key lands at k + i + 1
+        starts[b] = total + np.cumsum(counts[b] + 1) - counts[b]
+        block = np.full(len(keys) + n_neurons, INPUT_SEPARATOR, dtype=np.int32)
+        block[np.arange(len(keys)) + neuron + 1] = keys - neuron * trial_steps
+        blocks.append(block)
+        total += len(block)
     if counts.max(initial=0) > max_spikes:
         b, worst = np.unravel_index(np.argmax(counts), counts.shape)
         raise SpikeOverflowError(
             f"population 'input': neuron {worst} of example {b} has {counts[b, worst]} "
             f"spikes in one trial, more than N_MAX_SPIKE = {max_spikes}; "
             f"set N_MAX_SPIKE >= {counts.max()}")
+    blocks.append(np.array([INPUT_SEPARATOR], dtype=np.int32))
     return (starts.astype(np.int32), (starts + counts).astype(np.int32),
-            np.concatenate(steps) if steps else np.zeros(0, dtype=np.int32))
+            np.concatenate(blocks))
+
+
+def spike_step_capacity(batch_size, n_neurons, max_spikes):
+    """The length of ``spikeStep`` that holds any batch ``encode_batch`` accepts."""
+    return batch_size * n_neurons * (max_spikes + 1) + 1
 
 
 def _keys(times, neurons, delay, dt, trial_steps):

@@ -17,7 +17,7 @@ from eventprop.params import ParameterError, check_params
 
 from . import losses
 from .defaults import p as DEFAULTS, rules as RULES
-from .inputs import SpikeOverflowError, encode_batch
+from .inputs import SpikeOverflowError, encode_batch, spike_step_capacity
 
 WEIGHT_FLOOR = -3.0e38   # "no clamp" for Adam's min_value on weights
 
@@ -115,19 +115,19 @@ class EventPropNetwork:
         self.n_input_neurons = self.num_input * (p["N_INPUT_DELAY"] + 1)
         self.input = model.add_neuron_population(
             "input", self.n_input_neurons, models.input_neuron(), {"trial_steps": S},
-            {"startSpike": 0, "endSpike": 0, "p": 0, "back_spike": 0})
+            {"startSpike": 0, "p": 0, "due": 0})
         self.input.extra_global_params["spikeStep"].set_init_values(
-            np.zeros(B * self.n_input_neurons * nmax, dtype=np.int32))
+            np.zeros(spike_step_capacity(B, self.n_input_neurons, nmax), dtype=np.int32))
 
         self.hidden = []
-        noise = p["HIDDEN_NOISE"] > 0.0
+        noise, dropout = p["HIDDEN_NOISE"] > 0.0, p["PDROP_HIDDEN"] > 0.0
         hidden_model = models.hidden_neuron(p["HIDDEN_NEURON_TYPE"], p["REG_TYPE"],
-                                            p["TRAIN_TAU"], noise)
+                                            p["TRAIN_TAU"], noise, dropout)
         for name in self.hidden_names:
             params = {"v_thresh": p["V_THRESH"], "v_reset": p["V_RESET"], "trial_steps": S,
-                      "max_spikes": nmax, "p_drop": 0.0}
+                      "max_spikes": nmax}
             state = {"V": p["V_RESET"], "lambda_V": 0.0, "lambda_I": 0.0, "n_spk": 0, "p": 0,
-                     "back_spike": 0}
+                     "back_spike": 0, "ImV": 0.0}
             if p["HIDDEN_NEURON_TYPE"] == "ALIF":
                 params.update(tau_B=p["TAU_B"], B_incr=p["B_INCR"])
                 state.update(B=p["B_INIT"], lambda_B=0.0)
@@ -141,11 +141,14 @@ class EventPropNetwork:
                 state.update(dtau_m=0.0, dtau_syn=0.0)
             if noise:
                 params["noise_amp"] = 0.0
+            if dropout:
+                params["p_drop"] = 0.0
             state.update(self._initial_taus(p["HIDDEN_NEURON_TYPE"] == "hetLIF",
                                              p["NUM_HIDDEN"]))
             pop = model.add_neuron_population(name, p["NUM_HIDDEN"], hidden_model, params,
                                               state)
-            pop.set_param_dynamic("p_drop")
+            if dropout:
+                pop.set_param_dynamic("p_drop")
             if noise:
                 pop.set_param_dynamic("noise_amp")
             self._ring_egps(pop, p["HIDDEN_NEURON_TYPE"] == "ALIF")
@@ -161,7 +164,7 @@ class EventPropNetwork:
                           tau0=p["TAU_0"], alpha=p["ALPHA"])
             if loss == "first_spike_exp":
                 params["tau1"] = p["TAU_1"]
-            state.update(first_step=-1, n_spk=0, p=0, back_spike=0)
+            state.update(first_step=-1, n_spk=0, p=0, back_spike=0, ImV=0.0)
         if loss == "max":
             state["max_step"] = 0
         if p["TRAIN_TAU_OUTPUT"]:
@@ -184,7 +187,7 @@ class EventPropNetwork:
         # Synapses
         self.synapses = {}
         self._connect("in_to_hid", self.input, self.hidden[0], p["INPUT_HIDDEN_MEAN"],
-                      p["INPUT_HIDDEN_STD"], feedback=False)
+                      p["INPUT_HIDDEN_STD"])
         for l in range(self.n_layers):
             if l + 1 < self.n_layers:
                 self._connect(f"hid_to_hidfwd{l}", self.hidden[l], self.hidden[l + 1],
@@ -227,18 +230,24 @@ class EventPropNetwork:
         for name in ("fwd_dV", "fwd_dI"):
             pop.extra_global_params[name].set_init_values(np.zeros(size))
 
-    def _connect(self, name, source, target, mean, std, feedback=True):
+    def _connect(self, name, source, target, mean, std):
         weights = self.rng.normal(mean, std, (source.num_neurons, target.num_neurons))
-        wu = init_weight_update(
-            models.eventprop_synapse(feedback), {}, {"g": weights.ravel(), "Gradient": 0.0},
-            pre_var_refs={"back_spike_pre": create_var_ref(source, "back_spike")},
-            post_var_refs={"lambda_V_post": create_var_ref(target, "lambda_V"),
-                           "lambda_I_post": create_var_ref(target, "lambda_I"),
-                           "tau_syn_post": create_var_ref(target, "tau_syn")})
+        state = {"g": weights.ravel(), "Gradient": 0.0}
+        post = {"lambda_I_post": create_var_ref(target, "lambda_I"),
+                "tau_syn_post": create_var_ref(target, "tau_syn")}
+        if source is self.input:
+            wu = init_weight_update(models.input_synapse(), {"trial_steps": self.trial_steps},
+                                    state, post_var_refs=post)
+        else:
+            post["lambda_V_post"] = create_var_ref(target, "lambda_V")
+            wu = init_weight_update(
+                models.eventprop_synapse(), {}, state,
+                pre_var_refs={"back_spike_pre": create_var_ref(source, "back_spike")},
+                post_var_refs=post)
         psm = init_postsynaptic(models.exp_curr(), {}, {},
                                 {"alpha_s": create_var_ref(target, "alpha_s")})
         sg = self.model.add_synapse_population(name, "DENSE", source, target, wu, psm)
-        if feedback:
+        if source is not self.input:
             sg.pre_target_var = "RevISyn"
         self.synapses[name] = sg
 
@@ -267,10 +276,9 @@ class EventPropNetwork:
 
         # Reset: every variable that carries state from one trial to the next
         add("input_reset", "Reset",
-            models.trial_reset("InputReset", [("p", "int", "startSpike"),
-                                              ("back_spike", "int", "0")],
+            models.trial_reset("InputReset", [("p", "int", "startSpike")],
                                reads=[("startSpike", "int")]),
-            {}, {}, {n: create_var_ref(self.input, n) for n in ("p", "back_spike", "startSpike")})
+            {}, {}, {n: create_var_ref(self.input, n) for n in ("p", "startSpike")})
         values = [("V", "scalar", "v_reset"), ("lambda_V", "scalar", "0.0"),
                   ("lambda_I", "scalar", "0.0"), ("n_spk", "int", "0"), ("p", "int", "0"),
                   ("back_spike", "int", "0")]
@@ -384,11 +392,10 @@ class EventPropNetwork:
         start, end, steps = encode_batch(
             X, B, self.num_input, p["N_INPUT_DELAY"], p["INPUT_DELAY"], p["DT_MS"],
             self.trial_steps, p["N_MAX_SPIKE"], p["PDROP_INPUT"] if train else 0.0, self.rng)
-        for name, value in (("startSpike", start), ("endSpike", end)):
-            var = self.input.vars[name]
-            var.view[...] = value.reshape(var.view.shape)
-            var.push_to_device()
-        self.trial_spikes = {"input": len(steps)}
+        var = self.input.vars["startSpike"]
+        var.view[...] = start.reshape(var.view.shape)
+        var.push_to_device()
+        self.trial_spikes = {"input": int(np.sum(end[:n] - start[:n]))}
         egp = self.input.extra_global_params["spikeStep"]
         egp.view[:len(steps)] = steps
         egp.push_to_device(len(steps))
@@ -397,7 +404,8 @@ class EventPropNetwork:
         label.view[:n] = Y
         label.push_to_device()
         for pop in self.hidden:
-            pop.set_dynamic_param_value("p_drop", p["PDROP_HIDDEN"] if train else 0.0)
+            if p["PDROP_HIDDEN"] > 0.0:
+                pop.set_dynamic_param_value("p_drop", p["PDROP_HIDDEN"] if train else 0.0)
             if p["HIDDEN_NOISE"] > 0.0:
                 pop.set_dynamic_param_value("noise_amp", p["HIDDEN_NOISE"] if train else 0.0)
 

@@ -1,6 +1,7 @@
 """Examples to spike steps: the grid, duplicates, cropping, delay lines and dropout."""
 import numpy as np
 
+from models import INPUT_SEPARATOR
 from simulators.inputs import encode_batch
 
 
@@ -44,6 +45,21 @@ def test_dropout_removes_the_expected_fraction():
     rng = np.random.default_rng(1)
     X = [(rng.uniform(0, 5, 3000), rng.integers(0, 3, 3000))]
     kw = dict(trial_steps=1000, dt=0.005, max_spikes=1000)
-    kept = len(encode(X, p_drop=0.3, rng=np.random.default_rng(2), **kw)[2])
-    total = len(encode(X, **kw)[2])
+    kept = spike_count(encode(X, p_drop=0.3, rng=np.random.default_rng(2), **kw))
+    total = spike_count(encode(X, **kw))
     assert abs(kept / total - 0.7) < 0.03
+
+
+def spike_count(encoded):
+    start, end, _ = encoded
+    return int(np.sum(end - start))
+
+
+def test_each_run_of_steps_follows_a_separator_and_the_last_is_followed_by_one():
+    # The input neuron walks its run until it reads the separator, in either direction
+    X = [(np.array([0.0, 0.5, 1.2]), np.array([0, 0, 2]))]
+    start, end, steps = encode(X)
+    assert np.all(steps[start - 1] == INPUT_SEPARATOR)
+    assert np.all(steps[end] == INPUT_SEPARATOR)
+    assert spike_count((start, end, steps)) == np.count_nonzero(steps != INPUT_SEPARATOR)
+    assert steps[-1] == INPUT_SEPARATOR

@@ -22,6 +22,10 @@ from .layout import plan
 # and no FP traps (never enabled) let branches in model code be if-converted
 FLAGS = ["-O3", "-march=native", "-fopenmp", "-shared", "-fPIC", "-std=c++17",
          "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math", "-w"]
+# Model code branches on what is the same for every neuron (forward or backward steps); GCC
+# moves such a branch out of the neuron loop, so that each branch's loop can vectorise, only
+# for loops far smaller than a neuron update unless allowed more
+GCC_FLAGS = ["--param", "max-unswitch-insns=1000"]
 
 
 class CompileError(RuntimeError):
@@ -36,13 +40,20 @@ def default_cache_dir():
 _compiler_ids = {}
 
 
+def compiler_flags(cxx):
+    """The flags of a compile with ``cxx``."""
+    return FLAGS + (GCC_FLAGS if _compiler_id(cxx)[1] else [])
+
+
 def _compiler_id(cxx):
+    """The first line of ``cxx --version``, and whether it is GCC."""
     if cxx not in _compiler_ids:
         if shutil.which(cxx) is None:
             raise CompileError(f"C++ compiler '{cxx}' not found: install g++ (or set CXX to a "
                                "C++17 compiler with OpenMP support)")
         out = subprocess.run([cxx, "--version"], capture_output=True, text=True)
-        _compiler_ids[cxx] = out.stdout.split("\n")[0]
+        _compiler_ids[cxx] = (out.stdout.split("\n")[0],
+                              "Free Software Foundation" in out.stdout)
     return _compiler_ids[cxx]
 
 
@@ -78,7 +89,8 @@ def compile_library(source, tags, cache_dir, cxx, rebuild="auto"):
     processes sharing a cache never load a half-written file."""
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256("\0".join([source, " ".join(FLAGS), _compiler_id(cxx)])
+    flags = compiler_flags(cxx)
+    digest = hashlib.sha256("\0".join([source, " ".join(flags), _compiler_id(cxx)[0]])
                             .encode()).hexdigest()[:24]
     lib = cache_dir / f"model_{digest}.so"
     if lib.exists() and rebuild != "always":
@@ -89,7 +101,7 @@ def compile_library(source, tags, cache_dir, cxx, rebuild="auto"):
     try:
         src = work / "generated.cc"
         src.write_text(source)
-        out = subprocess.run([cxx, *FLAGS, "-o", str(work / "lib.so"), str(src)],
+        out = subprocess.run([cxx, *flags, "-o", str(work / "lib.so"), str(src)],
                              capture_output=True, text=True, cwd=work)
         if out.returncode != 0:
             kept = cache_dir / f"failed_{digest}.cc"

@@ -221,6 +221,12 @@ class Generator:
             L.append(f"std::memset(_rec, 0, {(n + 31) // 32} * sizeof(uint32_t));")
         if pop.name in self.pop_rng:
             L.append(self.rng_declaration(self.pop_rng[pop.name], "0"))
+        elif two_pass(pop):
+            # Pass 1 updates each neuron on its own, as a GPU does in parallel; the compiler
+            # cannot prove that gathers from extra global parameters leave the variables
+            # alone, so it is told (only without random numbers, whose stream does carry
+            # state from one neuron to the next)
+            L.append("#pragma GCC ivdep")
         L.append(f"for (unsigned int id = 0; id < {n}; id++) {{")
         L += self.neuron_dynamics(pop)
         fire = self.threshold(pop, L)
