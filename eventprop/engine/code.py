@@ -133,6 +133,26 @@ def _written_names(sig):
     return written
 
 
+def written_names(code):
+    """Names a code string writes: assigns, increments or decrements, whole or through a
+    subscript (``x[i] = 0`` writes x)."""
+    sig = _significant(tokenize(code or ""))
+    written = _written_names(sig)
+    for i, tok in enumerate(sig):
+        nxt = sig[i + 1].text if i + 1 < len(sig) else None
+        if tok.text != "]" or not (nxt in ASSIGN_OPS or nxt in ("++", "--")):
+            continue
+        depth, j = 0, i
+        while j >= 0:
+            depth += {"]": 1, "[": -1}.get(sig[j].text, 0)
+            if depth == 0:
+                break
+            j -= 1
+        if j > 0 and sig[j - 1].kind == "ident":
+            written.add(sig[j - 1].text)
+    return written
+
+
 @dataclass(frozen=True)
 class Name:
     """One name a code context defines (``arity``: the argument count of a function)."""

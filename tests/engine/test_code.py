@@ -3,6 +3,7 @@ functions and `t` / `dt` / `id` / `batch`, run end to end."""
 import numpy as np
 
 from eventprop.engine import create_neuron_model
+from eventprop.engine.code import written_names
 
 from helpers import as_batched, make_model, pulled
 
@@ -60,3 +61,8 @@ def test_time_index_and_batch_names(precision, batch_size):
     np.testing.assert_array_equal(out["which"], np.repeat(np.arange(batch_size)[:, None], N, 1))
     np.testing.assert_array_equal(out["nb"], batch_size)
     np.testing.assert_array_equal(out["nn"], N)
+
+
+def test_written_names_count_subscripted_and_incremented_targets():
+    code = "a = b; c[i] += 1.0; d[e[j]]++; ++f; g--; if (h[k] == l) { m[0] = 1; }"
+    assert written_names(code) == {"a", "c", "d", "f", "g", "m"}

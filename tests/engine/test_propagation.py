@@ -386,3 +386,55 @@ def test_add_to_pre_target_var(precision, batch_size):
     model.build()
     model.load()
     run_pre_decoders(model, pops, batch_size, var="y", zero_var="x")
+
+
+# ---------------------------------------------------------------------------
+# wide dense rows, which the cpu backend updates as vectors where the synapse code allows
+
+N_WIDE = 300          # more synapses in a row than a vector holds, and not a multiple of one
+WIDE_ROW_SUM = N_WIDE * (N_WIDE + 1) / 2.0    # of g = 1 .. N_WIDE: exact in any order
+
+COUNTING_PULSE = create_weight_update_model(
+    "CountingPulse", vars=[("g", "scalar", VarAccess.READ_ONLY)],
+    extra_global_params=[("count", "scalar*")],
+    pre_spike_syn_code="count[batch * num_pre + id_pre] += g;")
+
+
+def wide_rows(model, batch_size, wu_model):
+    """Presynaptic neuron i fires in step i + b, on N_WIDE synapses of weights 1 .. N_WIDE."""
+    pre = model.add_neuron_population("pre", N_PRE, PRE_SPIKE_MODEL, {},
+                                      {"x": 0.0, "tspike": tspike(batch_size)})
+    post = model.add_neuron_population("post", N_WIDE, POST_MODEL, {}, {"x": 0.0})
+    g = np.tile(np.arange(1.0, N_WIDE + 1.0), N_PRE)
+    syn = model.add_synapse_population("syn", "DENSE", pre, post,
+                                       init_weight_update(wu_model, {}, {"g": g}),
+                                       init_postsynaptic("DeltaCurr"))
+    return pre, syn
+
+
+def test_add_to_pre_sums_a_wide_dense_row(precision, batch_size):
+    model = make_model(precision, batch_size, "wide_add_to_pre", DT)
+    pre, _ = wide_rows(model, batch_size, PRE_PULSE)
+    model.build()
+    model.load()
+    i = np.arange(N_PRE)[None, :]
+    for _ in range(N_STEPS):
+        model.step_time()
+        fired = i == (model.timestep - 2 - np.arange(batch_size))[:, None]
+        np.testing.assert_array_equal(as_batched(pulled(pre.vars["x"]), batch_size),
+                                      np.where(fired, WIDE_ROW_SUM, 0.0),
+                                      err_msg=f"after {model.timestep} steps")
+
+
+def test_synapse_code_writing_shared_memory_sees_every_synapse(precision, batch_size):
+    # All synapses of a row add to one element of an extra global parameter: each addition
+    # must see the one before it, so this row is not updated as a vector
+    model = make_model(precision, batch_size, "wide_shared_write", DT)
+    _, syn = wide_rows(model, batch_size, COUNTING_PULSE)
+    syn.extra_global_params["count"].set_init_values(np.zeros(batch_size * N_PRE))
+    model.build()
+    model.load()
+    for _ in range(N_STEPS):
+        model.step_time()
+    np.testing.assert_array_equal(pulled(syn.extra_global_params["count"]),
+                                  np.full(batch_size * N_PRE, WIDE_ROW_SUM))

@@ -9,7 +9,8 @@ import math
 
 import numpy as np
 
-from ..code import RNG_FUNCTIONS, rewrite_code, used_names
+from ..code import (RNG_FUNCTIONS, declared_names, rewrite_code, tokenize, used_names,
+                    written_names)
 from ..model import (BATCH, ELEMENT, SynapseMatrixType, SynapseVariable, derived_values,
                      synapse_storage)
 from ..spec import VarAccessMode, VarInit
@@ -424,17 +425,24 @@ class Generator:
                 + [self.user_code(sg.wu_model, field, code), "}"])
 
     # -- synapse update -------------------------------------------------------
-    def row_loop(self, sg, body):
+    def row_loop(self, sg, body, simd=False, add_to_pre=False):
         """Loop over the synapses of row ``id_pre``. Variables are indexed by the
         size_t ``_syn`` (not the unsigned ``id_syn``), so that the compiler can
-        prove the accesses contiguous and vectorise dense rows."""
+        prove the accesses contiguous and vectorise dense rows. A ``simd`` row is one
+        vector update, its addToPre a sum in ``_pre`` (``add_to_pre``), added after it."""
         npost = sg.trg.num_neurons
         if sg.matrix_type == SynapseMatrixType.DENSE:
-            return (f"const size_t _row = (size_t)id_pre * {npost};\n"
-                    f"for (unsigned int id_post = 0; id_post < {npost}; id_post++) {{\n"
+            loop = (f"for (unsigned int id_post = 0; id_post < {npost}; id_post++) {{\n"
                     f"const size_t _syn = _row + id_post;\n"
                     f"const unsigned int id_syn = (unsigned int)_syn; (void)id_syn;\n"
                     f"{body}\n}}")
+            row = f"const size_t _row = (size_t)id_pre * {npost};\n"
+            if not simd:
+                return row + loop
+            if not add_to_pre:
+                return row + "#pragma omp simd\n" + loop
+            return (row + "scalar _pre = 0;\n#pragma omp simd reduction(+:_pre)\n" + loop
+                    + "\n_outPre[id_pre] += _pre;")
         stride = self.lay.sparse[sg.name].stride
         return (f"const size_t _row = (size_t)id_pre * {stride};\n"
                 f"const unsigned int _rl = {self.a(sg.name + '._rowLength')}[id_pre];\n"
@@ -444,10 +452,21 @@ class Generator:
                 f"const unsigned int id_post = {self.a(sg.name + '._ind')}[_syn];\n"
                 f"{body}\n}}")
 
+    @staticmethod
+    def simd_row(sg, code):
+        """Whether a dense row's synapses can be updated as one vector: the code writes only
+        the synapses' own variables and its locals (and the targets through addToPost,
+        the source through addToPre), and draws no random numbers."""
+        if sg.matrix_type != SynapseMatrixType.DENSE or used_names(code) & RNG_FUNCTIONS:
+            return False
+        own = {v.name for v in sg.wu_model.vars} | declared_names(tokenize(code))
+        return written_names(code) <= own
+
     ADD_TO_POST = "_outPost[id_post] += ({0})"
     ADD_TO_PRE = "_outPre[id_pre] += ({0})"
+    ADD_TO_PRE_SUM = "_pre += ({0})"
 
-    def synapse_body(self, sg, field, add_to_post=None):
+    def synapse_body(self, sg, field, add_to_post=None, add_to_pre=None):
         wu = sg.wu_model
         code = getattr(wu, field)
         L = self.bind(sg, wu, sg.params, sg.extra_global_params, used_names(code),
@@ -455,8 +474,17 @@ class Generator:
                        (sg.pre_var_refs, "id_pre"), (sg.post_var_refs, "id_post")])
         L.append(self.user_code(wu, field, code, {
             "addToPost": (add_to_post or self.ADD_TO_POST, 1),
-            "addToPre": (self.ADD_TO_PRE, 1)}))
+            "addToPre": (add_to_pre or self.ADD_TO_PRE, 1)}))
         return "\n".join(L)
+
+    def synapse_row(self, sg, field):
+        """The update of row ``id_pre``'s synapses by the code ``field``."""
+        code = getattr(sg.wu_model, field)
+        simd = self.simd_row(sg, code)
+        add_to_pre = simd and "addToPre" in used_names(code)
+        body = self.synapse_body(sg, field,
+                                 add_to_pre=self.ADD_TO_PRE_SUM if add_to_pre else None)
+        return self.row_loop(sg, body, simd, add_to_pre)
 
     def synapse_block(self, sg):
         wu = sg.wu_model
@@ -475,11 +503,11 @@ class Generator:
                 L.append(f"const uint32_t* const _s = {self.a(lst)} + (size_t)_b * {npre};")
                 L.append("for (uint32_t _k = 0; _k < _n; _k++) {")
                 L.append("const unsigned int id_pre = _s[_k];")
-                L.append(self.row_loop(sg, self.synapse_body(sg, field)))
+                L.append(self.synapse_row(sg, field))
                 L.append("}}")
         if wu.synapse_dynamics_code:
             L.append(f"for (unsigned int id_pre = 0; id_pre < {npre}; id_pre++) {{")
-            L.append(self.row_loop(sg, self.synapse_body(sg, "synapse_dynamics_code")))
+            L.append(self.synapse_row(sg, "synapse_dynamics_code"))
             L.append("}")
         L.append("}")
         return "\n".join(L)
