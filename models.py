@@ -40,6 +40,10 @@ RO_REF = VarAccessMode.READ_ONLY
 TAU_VARS = [("tau_m", "scalar", RO), ("tau_syn", "scalar", RO), ("alpha_m", "scalar", RO),
             ("alpha_s", "scalar", RO), ("beta", "scalar", RO), ("gamma", "scalar", RO)]
 
+# A value that is no step, not even the step n - 1 before backward step n = 0: it separates
+# the input neurons' runs of spike steps and marks a neuron with no spike left to flag
+NO_STEP = -2
+
 STEP_CODE = """
 const int step = (int)(t / dt + 0.5);
 bool fire = false;
@@ -79,7 +83,8 @@ def ring_slot(k):
 
 # ImV is I - V of the latest forward step, which a spike stores in its ring slot; the spike
 # code takes it from there, not from Isyn, so that it needs nothing of the update before it
-RING_VARS = [("n_spk", "int"), ("p", "int"), ("back_spike", "int"), ("ImV", "scalar")]
+RING_VARS = [("n_spk", "int"), ("p", "int"), ("back_spike", "int"), ("due", "int"),
+             ("ImV", "scalar")]
 RING_EGPS = [("ring_step", "int*"), ("ring_ImV", "scalar*")]
 SPIKING_MEMBRANE = FORWARD_MEMBRANE + "\nImV = Isyn - V;"
 STORE_SPIKE = f"""
@@ -90,7 +95,9 @@ if (p < max_spikes) {{
 }}
 n_spk++;
 """
-FLAG_NEXT_SPIKE = f"back_spike = (p > 0 && ring_step[{ring_slot('p - 1')}] == n - 1);"
+# The backward pass keeps in ``due`` the step of the latest spike not yet flagged, so that
+# the flag, checked every step, reads no ring
+NEXT_DUE = f"due = (p > 0) ? ring_step[{ring_slot('p - 1')}] : {NO_STEP};"
 
 
 def _spiking_sim_code(forward, propagate, jump, extra=""):
@@ -106,13 +113,17 @@ else {{
     if (n < trial_steps) {{
 {_indent(propagate, 8)}
     }}
+    else {{
+        {NEXT_DUE}
+    }}
 {_indent(extra, 4)}
     if (back_spike) {{
         p--;
 {_indent(jump, 8)}
+        {NEXT_DUE}
         back_spike = 0;
     }}
-    {FLAG_NEXT_SPIKE}
+    back_spike = (due == n - 1);
 }}
 """
 
@@ -124,16 +135,12 @@ def _indent(code, n):
 
 # -- input ---------------------------------------------------------------------------------
 
-# What separates the input neurons' runs of spike steps in ``spikeStep``: never a step
-INPUT_SEPARATOR = -2
-
-
 def input_neuron():
     """Spike source replaying each example's spike steps, forwards and then backwards.
 
     ``spikeStep`` holds, per batch instance, each neuron's sorted distinct steps after a
-    separator: ``SEP, steps of neuron 0, SEP, steps of neuron 1, ..., SEP``; ``startSpike`` is
-    the index of a neuron's first step. In the forward steps the neuron spikes at its steps.
+    separator NO_STEP: ``NO_STEP, steps of neuron 0, NO_STEP, steps of neuron 1, ...,
+    NO_STEP``; ``startSpike`` is the index of a neuron's first step. In the forward steps the neuron spikes at its steps.
     In the backward steps it spikes again for each of them, latest first, in backward step
     2 S - 1 - s for forward step s, so that the spike reaches its synapses when the backward
     pass is at the time at which the forward spike arrived (except for s = S - 1, which

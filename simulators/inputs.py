@@ -1,7 +1,7 @@
 """Turning examples (spike times in ms, channel ids) into the input population's spike steps."""
 import numpy as np
 
-from models import INPUT_SEPARATOR
+from models import NO_STEP
 
 
 class SpikeOverflowError(RuntimeError):
@@ -13,7 +13,7 @@ def encode_batch(X, batch_size, num_input, n_delay, delay, dt, trial_steps, max_
     """``startSpike``, ``endSpike`` (batch_size, neurons) and the input population's
     ``spikeStep`` for a batch: the sorted spike steps of neuron i of instance b are
     ``spikeStep[startSpike[b, i]:endSpike[b, i]]``, each neuron's run preceded by
-    ``models.INPUT_SEPARATOR`` and the whole followed by one.
+    ``models.NO_STEP`` and the whole followed by one.
 
     A spike at time t is emitted in the first step whose start time is >= t; several spikes of
     one channel in one step are one spike; spikes at or after the trial end are cropped. Delay
@@ -62,7 +62,7 @@ def encode_batch(X, batch_size, num_input, n_delay, delay, dt, trial_steps, max_
         # neuron i's run starts after the runs and separators of neurons 0 .. i-1 and its own
         # separator, so the k-th smallest key lands at k + i + 1
         starts[b] = total + np.cumsum(counts[b] + 1) - counts[b]
-        block = np.full(len(keys) + n_neurons, INPUT_SEPARATOR, dtype=np.int32)
+        block = np.full(len(keys) + n_neurons, NO_STEP, dtype=np.int32)
         block[np.arange(len(keys)) + neuron + 1] = keys - neuron * trial_steps
         blocks.append(block)
         total += len(block)
@@ -72,7 +72,7 @@ def encode_batch(X, batch_size, num_input, n_delay, delay, dt, trial_steps, max_
             f"population 'input': neuron {worst} of example {b} has {counts[b, worst]} "
             f"spikes in one trial, more than N_MAX_SPIKE = {max_spikes}; "
             f"set N_MAX_SPIKE >= {counts.max()}")
-    blocks.append(np.array([INPUT_SEPARATOR], dtype=np.int32))
+    blocks.append(np.array([NO_STEP], dtype=np.int32))
     return (starts.astype(np.int32), (starts + counts).astype(np.int32),
             np.concatenate(blocks))
 

@@ -127,7 +127,7 @@ class EventPropNetwork:
             params = {"v_thresh": p["V_THRESH"], "v_reset": p["V_RESET"], "trial_steps": S,
                       "max_spikes": nmax}
             state = {"V": p["V_RESET"], "lambda_V": 0.0, "lambda_I": 0.0, "n_spk": 0, "p": 0,
-                     "back_spike": 0, "ImV": 0.0}
+                     "back_spike": 0, "due": 0, "ImV": 0.0}
             if p["HIDDEN_NEURON_TYPE"] == "ALIF":
                 params.update(tau_B=p["TAU_B"], B_incr=p["B_INCR"])
                 state.update(B=p["B_INIT"], lambda_B=0.0)
@@ -164,7 +164,7 @@ class EventPropNetwork:
                           tau0=p["TAU_0"], alpha=p["ALPHA"])
             if loss == "first_spike_exp":
                 params["tau1"] = p["TAU_1"]
-            state.update(first_step=-1, n_spk=0, p=0, back_spike=0, ImV=0.0)
+            state.update(first_step=-1, n_spk=0, p=0, back_spike=0, due=0, ImV=0.0)
         if loss == "max":
             state["max_step"] = 0
         if p["TRAIN_TAU_OUTPUT"]:

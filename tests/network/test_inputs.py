@@ -1,7 +1,7 @@
 """Examples to spike steps: the grid, duplicates, cropping, delay lines and dropout."""
 import numpy as np
 
-from models import INPUT_SEPARATOR
+from models import NO_STEP
 from simulators.inputs import encode_batch
 
 
@@ -59,7 +59,7 @@ def test_each_run_of_steps_follows_a_separator_and_the_last_is_followed_by_one()
     # The input neuron walks its run until it reads the separator, in either direction
     X = [(np.array([0.0, 0.5, 1.2]), np.array([0, 0, 2]))]
     start, end, steps = encode(X)
-    assert np.all(steps[start - 1] == INPUT_SEPARATOR)
-    assert np.all(steps[end] == INPUT_SEPARATOR)
-    assert spike_count((start, end, steps)) == np.count_nonzero(steps != INPUT_SEPARATOR)
-    assert steps[-1] == INPUT_SEPARATOR
+    assert np.all(steps[start - 1] == NO_STEP)
+    assert np.all(steps[end] == NO_STEP)
+    assert spike_count((start, end, steps)) == np.count_nonzero(steps != NO_STEP)
+    assert steps[-1] == NO_STEP
