@@ -135,7 +135,7 @@ def _indent(code, n):
 
 # -- input ---------------------------------------------------------------------------------
 
-def input_neuron():
+def input_neuron(step_type="int"):
     """Spike source replaying each example's spike steps, forwards and then backwards.
 
     ``spikeStep`` holds, per batch instance, each neuron's sorted distinct steps after a
@@ -147,13 +147,14 @@ def input_neuron():
     arrived at the end, where the adjoints are 0: a replay in step S would arrive in the
     next trial where a trial ends without a backward pass). ``due`` is the step of the next
     spike, so a neuron reads ``spikeStep`` only when it spikes (and at the two turns); ``p``
-    walks through its steps, and the separators end both walks."""
+    walks through its steps, and the separators end both walks. ``step_type``, the type of
+    ``spikeStep``'s elements, can be int16_t where the steps fit, at half the memory."""
     return create_neuron_model(
-        "EVPInput",
+        "EVPInput" + ("" if step_type == "int" else f"_{step_type}"),
         params=[("trial_steps", "int")],
         vars=[("startSpike", "int", VarAccess.READ_ONLY_DUPLICATE), ("p", "int"),
               ("due", "int")],
-        extra_global_params=[("spikeStep", "int*")],
+        extra_global_params=[("spikeStep", f"{step_type}*")],
         sim_code="""
 const int step = (int)(t / dt + 0.5);
 if (step == 0) {

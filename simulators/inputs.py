@@ -9,11 +9,13 @@ class SpikeOverflowError(RuntimeError):
 
 
 def encode_batch(X, batch_size, num_input, n_delay, delay, dt, trial_steps, max_spikes,
-                 p_drop, rng):
+                 p_drop, rng, out=None):
     """``startSpike``, ``endSpike`` (batch_size, neurons) and the input population's
     ``spikeStep`` for a batch: the sorted spike steps of neuron i of instance b are
     ``spikeStep[startSpike[b, i]:endSpike[b, i]]``, each neuron's run preceded by
-    ``models.NO_STEP`` and the whole followed by one.
+    ``models.NO_STEP`` and the whole followed by one. ``spikeStep`` is the start of ``out``
+    (an integer array of ``spike_step_capacity`` elements whose type holds the steps; by
+    default a new int32 one).
 
     A spike at time t is emitted in the first step whose start time is >= t; several spikes of
     one channel in one step are one spike; spikes at or after the trial end are cropped. Delay
@@ -43,11 +45,15 @@ def encode_batch(X, batch_size, num_input, n_delay, delay, dt, trial_steps, max_
     # one example at a time, so that the temporaries scale with an example, not the batch
     starts = np.zeros((batch_size, n_neurons), dtype=np.int64)
     counts = np.zeros((batch_size, n_neurons), dtype=np.int64)
-    blocks, total = [], 0
+    if out is None:
+        out = np.empty(spike_step_capacity(batch_size, n_neurons, max_spikes), np.int32)
+    # neuron * trial_steps + step in 32 bits where it fits: half the temporaries, faster sorts
+    key_type = np.int32 if n_neurons * trial_steps < 2**31 else np.int64
+    total = 0
     for b in range(batch_size):
         if b < len(times):
-            t, i = times[b].astype(np.float64), ids[b].astype(np.int64)
-            keys = np.concatenate([_keys(t, i + c * num_input, c * delay, dt, trial_steps)
+            keys = np.concatenate([_keys(times[b], ids[b], c * num_input, c * delay, dt,
+                                         trial_steps, key_type)
                                    for c in range(n_delay + 1)])
             keys.sort()
             first = np.ones(len(keys), dtype=bool)
@@ -56,25 +62,24 @@ def encode_batch(X, batch_size, num_input, n_delay, delay, dt, trial_steps, max_
             if p_drop > 0.0:
                 keys = keys[rng.random(len(keys)) >= p_drop]
         else:
-            keys = np.zeros(0, dtype=np.int64)
+            keys = np.zeros(0, dtype=key_type)
         neuron = keys // trial_steps
         counts[b] = np.bincount(neuron, minlength=n_neurons)
+        if counts[b].max(initial=0) > max_spikes:
+            worst = np.argmax(counts[b])
+            raise SpikeOverflowError(
+                f"population 'input': neuron {worst} of example {b} has {counts[b, worst]} "
+                f"spikes in one trial, more than N_MAX_SPIKE = {max_spikes}; "
+                f"set N_MAX_SPIKE >= {counts[b, worst]}")
         # neuron i's run starts after the runs and separators of neurons 0 .. i-1 and its own
         # separator, so the k-th smallest key lands at k + i + 1
         starts[b] = total + np.cumsum(counts[b] + 1) - counts[b]
-        block = np.full(len(keys) + n_neurons, NO_STEP, dtype=np.int32)
-        block[np.arange(len(keys)) + neuron + 1] = keys - neuron * trial_steps
-        blocks.append(block)
+        block = out[total:total + len(keys) + n_neurons]
+        block[:] = NO_STEP
+        block[np.arange(1, len(keys) + 1, dtype=key_type) + neuron] = keys - neuron * trial_steps
         total += len(block)
-    if counts.max(initial=0) > max_spikes:
-        b, worst = np.unravel_index(np.argmax(counts), counts.shape)
-        raise SpikeOverflowError(
-            f"population 'input': neuron {worst} of example {b} has {counts[b, worst]} "
-            f"spikes in one trial, more than N_MAX_SPIKE = {max_spikes}; "
-            f"set N_MAX_SPIKE >= {counts.max()}")
-    blocks.append(np.array([NO_STEP], dtype=np.int32))
-    return (starts.astype(np.int32), (starts + counts).astype(np.int32),
-            np.concatenate(blocks))
+    out[total] = NO_STEP
+    return (starts.astype(np.int32), (starts + counts).astype(np.int32), out[:total + 1])
 
 
 def spike_step_capacity(batch_size, n_neurons, max_spikes):
@@ -82,9 +87,17 @@ def spike_step_capacity(batch_size, n_neurons, max_spikes):
     return batch_size * n_neurons * (max_spikes + 1) + 1
 
 
-def _keys(times, neurons, delay, dt, trial_steps):
-    """neuron * trial_steps + step of each spike inside the trial, ``delay`` ms late."""
+def _keys(times, channels, first_neuron, delay, dt, trial_steps, key_type):
+    """neuron * trial_steps + step of each spike inside the trial, ``delay`` ms late, for the
+    neurons ``first_neuron + channel``."""
     # 1e-6 steps of slack so that a time on the grid maps to its own step
-    step = np.ceil((times + delay) / dt - 1e-6).astype(np.int64)
+    step = np.add(times, delay, dtype=np.float64)
+    step /= dt
+    step -= 1e-6
+    np.ceil(step, out=step)
     inside = step < trial_steps
-    return neurons[inside] * trial_steps + step[inside]
+    keys = channels[inside].astype(key_type)
+    keys += first_neuron
+    keys *= trial_steps
+    keys += step[inside].astype(key_type)
+    return keys

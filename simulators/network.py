@@ -113,11 +113,14 @@ class EventPropNetwork:
         p, B, S, nmax = self.p, self.batch_size, self.trial_steps, self.p["N_MAX_SPIKE"]
         model = self.model
         self.n_input_neurons = self.num_input * (p["N_INPUT_DELAY"] + 1)
+        # the input's spike steps in 16 bits where they fit, at half the memory
+        short = S < np.iinfo(np.int16).max
         self.input = model.add_neuron_population(
-            "input", self.n_input_neurons, models.input_neuron(), {"trial_steps": S},
-            {"startSpike": 0, "p": 0, "due": 0})
+            "input", self.n_input_neurons, models.input_neuron("int16_t" if short else "int"),
+            {"trial_steps": S}, {"startSpike": 0, "p": 0, "due": 0})
         self.input.extra_global_params["spikeStep"].set_init_values(
-            np.zeros(spike_step_capacity(B, self.n_input_neurons, nmax), dtype=np.int32))
+            np.zeros(spike_step_capacity(B, self.n_input_neurons, nmax),
+                     dtype=np.int16 if short else np.int32))
 
         self.hidden = []
         noise, dropout = p["HIDDEN_NOISE"] > 0.0, p["PDROP_HIDDEN"] > 0.0
@@ -174,13 +177,12 @@ class EventPropNetwork:
             "output", self.num_output, models.output_neuron(loss, p["TRAIN_TAU_OUTPUT"]),
             params, state)
         self.output.extra_global_params["label"].set_init_values(np.full(B, -1, np.int32))
-        per_step = np.zeros(B * self.num_output * S)
         if loss in models.FIRST_SPIKE_LOSSES:
             self._ring_egps(self.output, False)
-        elif loss == "avg_xentropy":
-            self.output.extra_global_params["fwd_V"].set_init_values(per_step)
-        elif loss == "sum_weigh_input":
-            self.output.extra_global_params["fwd_w"].set_init_values(per_step)
+        elif loss in ("avg_xentropy", "sum_weigh_input"):
+            per_step = "fwd_V" if loss == "avg_xentropy" else "fwd_w"
+            self.output.extra_global_params[per_step].set_init_values(
+                np.zeros(B * self.num_output * S))
         if p["TRAIN_TAU_OUTPUT"]:
             self._tau_buffers(self.output)
 
@@ -389,16 +391,16 @@ class EventPropNetwork:
         the real examples (the rest of the batch is padding with label -1), and what was
         recorded."""
         p, B, n = self.p, self.batch_size, len(X)
+        egp = self.input.extra_global_params["spikeStep"]
         start, end, steps = encode_batch(
             X, B, self.num_input, p["N_INPUT_DELAY"], p["INPUT_DELAY"], p["DT_MS"],
-            self.trial_steps, p["N_MAX_SPIKE"], p["PDROP_INPUT"] if train else 0.0, self.rng)
+            self.trial_steps, p["N_MAX_SPIKE"], p["PDROP_INPUT"] if train else 0.0, self.rng,
+            out=egp.view)
+        egp.push_to_device(len(steps))
         var = self.input.vars["startSpike"]
         var.view[...] = start.reshape(var.view.shape)
         var.push_to_device()
         self.trial_spikes = {"input": int(np.sum(end[:n] - start[:n]))}
-        egp = self.input.extra_global_params["spikeStep"]
-        egp.view[:len(steps)] = steps
-        egp.push_to_device(len(steps))
         label = self.output.extra_global_params["label"]
         label.view[:] = -1
         label.view[:n] = Y
