@@ -74,7 +74,6 @@ TAU_GRAD_VARS = [("dtau_m", "scalar"), ("dtau_syn", "scalar")]
 TAU_GRAD_EGPS = [("fwd_dV", "scalar*"), ("fwd_dI", "scalar*")]
 
 
-
 def ring_slot(k):
     """Index of slot ``k`` of this neuron's spike ring: the slots k of all neurons lie side
     by side, so memory is touched as spikes fill slots, not max_spikes slots at once."""
@@ -140,15 +139,16 @@ def input_neuron(step_type="int"):
 
     ``spikeStep`` holds, per batch instance, each neuron's sorted distinct steps after a
     separator NO_STEP: ``NO_STEP, steps of neuron 0, NO_STEP, steps of neuron 1, ...,
-    NO_STEP``; ``startSpike`` is the index of a neuron's first step. In the forward steps the neuron spikes at its steps.
-    In the backward steps it spikes again for each of them, latest first, in backward step
-    2 S - 1 - s for forward step s, so that the spike reaches its synapses when the backward
-    pass is at the time at which the forward spike arrived (except for s = S - 1, which
-    arrived at the end, where the adjoints are 0: a replay in step S would arrive in the
-    next trial where a trial ends without a backward pass). ``due`` is the step of the next
-    spike, so a neuron reads ``spikeStep`` only when it spikes (and at the two turns); ``p``
-    walks through its steps, and the separators end both walks. ``step_type``, the type of
-    ``spikeStep``'s elements, can be int16_t where the steps fit, at half the memory."""
+    NO_STEP``; ``startSpike`` is the index of a neuron's first step. In the forward steps
+    the neuron spikes at its steps. In the backward steps it spikes again for each of them,
+    latest first, in backward step 2 S - 1 - s for forward step s, so that the spike reaches
+    its synapses when the backward pass is at the time at which the forward spike arrived
+    (except for s = S - 1, which arrived at the end, where the adjoints are 0: a replay in
+    step S would arrive in the next trial where a trial ends without a backward pass).
+    ``due`` is the step of the next spike, so a neuron reads ``spikeStep`` only when it
+    spikes and when the pass begins; ``p`` walks through its steps, and the separators end
+    both walks. ``step_type``, the type of ``spikeStep``'s elements, can be int16_t where the
+    steps fit, at half the memory."""
     return create_neuron_model(
         "EVPInput" + ("" if step_type == "int" else f"_{step_type}"),
         params=[("trial_steps", "int")],
