@@ -192,6 +192,14 @@ def test_hidden_noise_is_gaussian_of_the_stated_size_and_only_in_training():
     assert network(HIDDEN_NOISE=A).loss(X, Y) == network().loss(X, Y)
 
 
+def test_hidden_dropout_drops_every_crossing_at_one_and_only_in_training():
+    X, Y = examples(4)
+    net = network(PDROP_HIDDEN=1.0)
+    assert net.evaluate_batch(X, Y).spikes["hidden0"] > 0
+    assert net.train_batch(X, Y).spikes["hidden0"] == 0
+    assert network(PDROP_HIDDEN=0.5).loss(X, Y) == network().loss(X, Y)
+
+
 # -- regularisation ---------------------------------------------------------------------
 
 def regularisation_gradient(**p):
