@@ -12,6 +12,7 @@ import pytest
 
 from eventprop.data import MissingDataError, data_dir, latency_spike_times, load_mnist
 from eventprop.data import mnist
+from shared_data import shared_data_folder
 
 NAMES = list(mnist.FILES)
 
@@ -186,14 +187,8 @@ def test_download_all_mirrors_unreachable(tmp_path, monkeypatch):
 
 
 def _real_folder():
-    root = os.environ.get("EVENTPROP_DATA")
-    if not root:
-        pytest.skip("EVENTPROP_DATA is not set: the real MNIST files are read from "
-                    "$EVENTPROP_DATA/mnist")
-    folder = pathlib.Path(root).expanduser() / "mnist"
-    if not all((folder / n).is_file() for n in NAMES):
-        pytest.skip(f"the four MNIST files are not in {folder} (EVENTPROP_DATA/mnist)")
-    return folder
+    return shared_data_folder("mnist", "the four MNIST files",
+                              lambda folder: all((folder / n).is_file() for n in NAMES))
 
 
 def test_canonical_md5_sums():

@@ -1,22 +1,13 @@
 """The Yin-Yang generator against the published splits, and its spike-time encoding."""
-import os
-import pathlib
-
 import numpy as np
 import pytest
 
 from eventprop.data import PUBLISHED_SPLITS, yinyang_dataset, yinyang_spike_times
+from shared_data import shared_data_folder
 
 
 def _published_folder():
-    root = os.environ.get("EVENTPROP_DATA")
-    if not root:
-        pytest.skip("EVENTPROP_DATA is not set: the published Yin-Yang splits are read from "
-                    "$EVENTPROP_DATA/yinyang")
-    folder = pathlib.Path(root).expanduser() / "yinyang"
-    if not folder.is_dir():
-        pytest.skip(f"no published Yin-Yang splits in {folder} (EVENTPROP_DATA/yinyang)")
-    return folder
+    return shared_data_folder("yinyang", "the published Yin-Yang splits")
 
 
 @pytest.mark.parametrize("split", sorted(PUBLISHED_SPLITS))
