@@ -114,13 +114,13 @@ class EventPropNetwork:
         model = self.model
         self.n_input_neurons = self.num_input * (p["N_INPUT_DELAY"] + 1)
         # the input's spike steps in 16 bits where they fit, at half the memory
-        short = S < np.iinfo(np.int16).max
+        step_type, step_dtype = (("int16_t", np.int16) if S < np.iinfo(np.int16).max
+                                 else ("int", np.int32))
         self.input = model.add_neuron_population(
-            "input", self.n_input_neurons, models.input_neuron("int16_t" if short else "int"),
+            "input", self.n_input_neurons, models.input_neuron(step_type),
             {"trial_steps": S}, {"startSpike": 0, "p": 0, "due": 0})
         self.input.extra_global_params["spikeStep"].set_init_values(
-            np.zeros(spike_step_capacity(B, self.n_input_neurons, nmax),
-                     dtype=np.int16 if short else np.int32))
+            np.zeros(spike_step_capacity(B, self.n_input_neurons, nmax), dtype=step_dtype))
 
         self.hidden = []
         noise, dropout = p["HIDDEN_NOISE"] > 0.0, p["PDROP_HIDDEN"] > 0.0

@@ -37,24 +37,25 @@ def default_cache_dir():
     return Path(env) if env else Path.home() / ".cache" / "eventprop" / "engine"
 
 
-_compiler_ids = {}
+_compilers = {}
 
 
 def compiler_flags(cxx):
     """The flags of a compile with ``cxx``."""
-    return FLAGS + (GCC_FLAGS if _compiler_id(cxx)[1] else [])
+    _, is_gcc = _compiler(cxx)
+    return FLAGS + (GCC_FLAGS if is_gcc else [])
 
 
-def _compiler_id(cxx):
-    """The first line of ``cxx --version``, and whether it is GCC."""
-    if cxx not in _compiler_ids:
+def _compiler(cxx):
+    """The first line of ``cxx --version`` (which names it in the cache key), and whether it
+    is GCC."""
+    if cxx not in _compilers:
         if shutil.which(cxx) is None:
             raise CompileError(f"C++ compiler '{cxx}' not found: install g++ (or set CXX to a "
                                "C++17 compiler with OpenMP support)")
         out = subprocess.run([cxx, "--version"], capture_output=True, text=True)
-        _compiler_ids[cxx] = (out.stdout.split("\n")[0],
-                              "Free Software Foundation" in out.stdout)
-    return _compiler_ids[cxx]
+        _compilers[cxx] = (out.stdout.split("\n")[0], "Free Software Foundation" in out.stdout)
+    return _compilers[cxx]
 
 
 _ERROR_RE = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+):(?:\d+:)? (?:fatal )?error: (?P<msg>.*)$",
@@ -90,7 +91,8 @@ def compile_library(source, tags, cache_dir, cxx, rebuild="auto"):
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
     flags = compiler_flags(cxx)
-    digest = hashlib.sha256("\0".join([source, " ".join(flags), _compiler_id(cxx)[0]])
+    name, _ = _compiler(cxx)
+    digest = hashlib.sha256("\0".join([source, " ".join(flags), name])
                             .encode()).hexdigest()[:24]
     lib = cache_dir / f"model_{digest}.so"
     if lib.exists() and rebuild != "always":

@@ -220,9 +220,10 @@ class Generator:
         if pop.spike_recording_enabled:
             L.append(self.recording_row(pop))
             L.append(f"std::memset(_rec, 0, {(n + 31) // 32} * sizeof(uint32_t));")
+        split = two_pass(pop)
         if pop.name in self.pop_rng:
             L.append(self.rng_declaration(self.pop_rng[pop.name], "0"))
-        elif two_pass(pop):
+        elif split:
             # Pass 1 updates each neuron on its own, as a GPU does in parallel; the compiler
             # cannot prove that gathers from extra global parameters leave the variables
             # alone, so it is told (only without random numbers, whose stream does carry
@@ -231,7 +232,7 @@ class Generator:
         L.append(f"for (unsigned int id = 0; id < {n}; id++) {{")
         L += self.neuron_dynamics(pop)
         fire = self.threshold(pop, L)
-        if two_pass(pop):
+        if split:
             L += self.two_pass_tail(pop, fire, events)
         else:
             L += self.event_conditions(events)
