@@ -22,6 +22,12 @@ from .inputs import SpikeOverflowError, encode_batch, spike_step_capacity
 WEIGHT_FLOOR = -3.0e38   # "no clamp" for Adam's min_value on weights
 
 
+def zeros(size, dtype=np.float64):
+    """``size`` zeros as one repeated value: the initial values of a buffer that the engine
+    allocates zeroed, without a zeroed copy of it on the host."""
+    return np.broadcast_to(np.zeros(1, dtype), (size,))
+
+
 @dataclass
 class BatchResult:
     loss: float            # mean loss over the real examples of the batch
@@ -120,7 +126,7 @@ class EventPropNetwork:
             "input", self.n_input_neurons, models.input_neuron(step_type),
             {"trial_steps": S}, {"startSpike": 0, "p": 0, "due": 0})
         self.input.extra_global_params["spikeStep"].set_init_values(
-            np.zeros(spike_step_capacity(B, self.n_input_neurons, nmax), dtype=step_dtype))
+            zeros(spike_step_capacity(B, self.n_input_neurons, nmax), step_dtype))
 
         self.hidden = []
         noise, dropout = p["HIDDEN_NOISE"] > 0.0, p["PDROP_HIDDEN"] > 0.0
@@ -182,7 +188,7 @@ class EventPropNetwork:
         elif loss in ("avg_xentropy", "sum_weigh_input"):
             per_step = "fwd_V" if loss == "avg_xentropy" else "fwd_w"
             self.output.extra_global_params[per_step].set_init_values(
-                np.zeros(B * self.num_output * S))
+                zeros(B * self.num_output * S))
         if p["TRAIN_TAU_OUTPUT"]:
             self._tau_buffers(self.output)
 
@@ -222,15 +228,15 @@ class EventPropNetwork:
     def _ring_egps(self, pop, alif):
         size = self.batch_size * pop.num_neurons * self.p["N_MAX_SPIKE"]
         egps = pop.extra_global_params
-        egps["ring_step"].set_init_values(np.zeros(size, np.int32))
-        egps["ring_ImV"].set_init_values(np.zeros(size))
+        egps["ring_step"].set_init_values(zeros(size, np.int32))
+        egps["ring_ImV"].set_init_values(zeros(size))
         if alif:
-            egps["ring_B"].set_init_values(np.zeros(size))
+            egps["ring_B"].set_init_values(zeros(size))
 
     def _tau_buffers(self, pop):
         size = self.batch_size * pop.num_neurons * self.trial_steps
         for name in ("fwd_dV", "fwd_dI"):
-            pop.extra_global_params[name].set_init_values(np.zeros(size))
+            pop.extra_global_params[name].set_init_values(zeros(size))
 
     def _connect(self, name, source, target, mean, std):
         weights = self.rng.normal(mean, std, (source.num_neurons, target.num_neurons))

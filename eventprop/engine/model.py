@@ -189,7 +189,7 @@ class ExtraGlobalParameter(Array):
                                "called before load(); afterwards write into .view and "
                                "push_to_device()")
         values = np.asarray(values).reshape(-1)
-        if values.size > 1 and values.min() == values.max():
+        if values.size > 1 and (values.strides == (0,) or values.min() == values.max()):
             # one value repeated (the zeroed buffers of a model, often large) is kept as one
             # value, so that the initial values cost no memory beside the array itself
             arr = np.broadcast_to(values[:1].astype(self.dtype), values.shape)

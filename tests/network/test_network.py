@@ -1,9 +1,11 @@
 """Behaviour of EventPropNetwork: trial boundaries, partial batches, overflow, learning."""
 import os
+import tracemalloc
 
 import numpy as np
 import pytest
 
+from eventprop.engine import GeNNModel
 from eventprop.params import ParameterError
 from simulators.base import EventPropNetwork
 from simulators.inputs import SpikeOverflowError
@@ -88,6 +90,26 @@ def test_too_many_input_spikes_for_the_ring_is_an_error():
     X = [(np.arange(5.0), np.zeros(5, int))]
     with pytest.raises(SpikeOverflowError, match="'input': neuron 0 of example 0 has 5 spikes"):
         net.loss(X, [0])
+
+
+def test_defining_the_network_allocates_no_host_copy_of_its_spike_rings(monkeypatch):
+    # rings sized for N_MAX_SPIKE are mostly empty: the engine's zeroed arrays, taken as they
+    # fill, hold them; a zeroed array given as their initial values would cost their whole
+    # size in host memory (peak taken when the definition is done, before the build)
+    ring_bytes = SMALL["N_BATCH"] * SMALL["NUM_HIDDEN"] * 100_000 * 8   # ring_ImV, double
+    peaks = []
+    build = GeNNModel.build
+
+    def build_after_the_peak_so_far(model, *args, **kwargs):
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        return build(model, *args, **kwargs)
+    monkeypatch.setattr(GeNNModel, "build", build_after_the_peak_so_far)
+    tracemalloc.start()
+    try:
+        network(N_MAX_SPIKE=100_000)
+    finally:
+        tracemalloc.stop()
+    assert peaks[0] < ring_bytes / 5
 
 
 def test_one_small_step_lowers_the_loss():
