@@ -84,16 +84,31 @@ def ring_slot(k):
 # code takes it from there, not from Isyn, so that it needs nothing of the update before it
 RING_VARS = [("n_spk", "int"), ("p", "int"), ("back_spike", "int"), ("due", "int"),
              ("ImV", "scalar")]
-RING_EGPS = [("ring_step", "int*"), ("ring_ImV", "scalar*")]
 SPIKING_MEMBRANE = FORWARD_MEMBRANE + "\nImV = Isyn - V;"
-STORE_SPIKE = f"""
+
+
+def ring_egps(step_type):
+    """The spike ring's arrays: the step of each stored spike (in ``step_type``, int16_t where
+    the trial's steps fit, at half the memory) and its I - V."""
+    return [("ring_step", f"{step_type}*"), ("ring_ImV", "scalar*")]
+
+
+def store_spike(step_type, extra_store="", imv_correction=""):
+    """Reset code storing a spike in ring slot p (while one is free) and counting it."""
+    return f"""
 if (p < max_spikes) {{
-    ring_step[{ring_slot('p')}] = (int)(t / dt + 0.5);
-    ring_ImV[{ring_slot('p')}] = ImV%s;
+    ring_step[{ring_slot('p')}] = ({step_type})(t / dt + 0.5);
+    ring_ImV[{ring_slot('p')}] = ImV{imv_correction};{extra_store}
     p++;
 }}
 n_spk++;
 """
+
+
+def _step_suffix(step_type):
+    return "" if step_type == "int" else f"_{step_type}"
+
+
 # The backward pass keeps in ``due`` the step of the latest spike not yet flagged, so that
 # the flag, checked every step, reads no ring
 NEXT_DUE = f"due = (p > 0) ? ring_step[{ring_slot('p - 1')}] : {NO_STEP};"
@@ -150,7 +165,7 @@ def input_neuron(step_type="int"):
     both walks. ``step_type``, the type of ``spikeStep``'s elements, can be int16_t where the
     steps fit, at half the memory."""
     return create_neuron_model(
-        "EVPInput" + ("" if step_type == "int" else f"_{step_type}"),
+        "EVPInput" + _step_suffix(step_type),
         params=[("trial_steps", "int")],
         vars=[("startSpike", "int", VarAccess.READ_ONLY_DUPLICATE), ("p", "int"),
               ("due", "int")],
@@ -182,7 +197,7 @@ else {
 # -- hidden --------------------------------------------------------------------------------
 
 def hidden_neuron(neuron_type="LIF", reg_type="none", train_tau=False, noise=False,
-                  dropout=False):
+                  dropout=False, step_type="int"):
     """A hidden LIF (or hetLIF, whose taus differ per neuron) or ALIF neuron with its adjoints.
 
     The jump at a spike is the exact one of Wunderlich & Pehle for a reset to v_reset:
@@ -194,7 +209,8 @@ def hidden_neuron(neuron_type="LIF", reg_type="none", train_tau=False, noise=Fal
     With ``noise``, V receives Gaussian noise of amplitude ``noise_amp`` (V += noise_amp
     N(0, 1) sqrt(dt)) every forward step; the adjoints ignore it, as in the reference.
     With ``dropout``, a threshold crossing is dropped with probability ``p_drop`` (V stays
-    above threshold, so the spike comes a step later unless V falls)."""
+    above threshold, so the spike comes a step later unless V falls). ``step_type`` is the
+    type of the ring's spike steps (see ``ring_egps``)."""
     if neuron_type not in HIDDEN_NEURON_TYPES:
         raise ValueError(f"hidden neuron type {neuron_type!r}: valid are {HIDDEN_NEURON_TYPES}")
     if reg_type not in REG_TYPES:
@@ -203,7 +219,7 @@ def hidden_neuron(neuron_type="LIF", reg_type="none", train_tau=False, noise=Fal
     slot = ring_slot("p")
     params = ["v_thresh", "v_reset", ("trial_steps", "int"), ("max_spikes", "int")]
     vars = [("V", "scalar"), ("lambda_V", "scalar"), ("lambda_I", "scalar")] + RING_VARS + TAU_VARS
-    egps = list(RING_EGPS)
+    egps = ring_egps(step_type)
     derived = []
     forward = ("\n" + TAU_FORWARD if train_tau else "") + SPIKING_MEMBRANE
     propagate = "const scalar A = 0.0;" + BACKWARD_ADJOINTS + (TAU_BACKWARD if train_tau else "")
@@ -222,12 +238,11 @@ lambda_V += ((v_thresh + Bs - v_reset - tau_m * Bs / tau_B) * lambda_V - B_incr 
              + RevISyn) / ring_ImV[{slot}];
 lambda_B -= tau_m / tau_B * lambda_V;
 """
-        store = STORE_SPIKE.replace("    p++;", f"    ring_B[{slot}] = B;\n    p++;") % \
-            " + tau_m * B / tau_B"
-        reset = store + "V = v_reset;\nB += B_incr;"
+        reset = store_spike(step_type, f"\n    ring_B[{slot}] = B;", " + tau_m * B / tau_B") \
+            + "V = v_reset;\nB += B_incr;"
     else:
         jump = f"lambda_V += ((v_thresh - v_reset) * lambda_V + RevISyn) / ring_ImV[{slot}];"
-        reset = STORE_SPIKE % "" + "V = v_reset;"
+        reset = store_spike(step_type) + "V = v_reset;"
     if reg_type in ("simple", "Thomas1"):
         # The spike-count penalty of Nowotny et al.: applied at every stored spike
         params += ["lbd_upper", "lbd_lower", "nu_upper"]
@@ -250,7 +265,7 @@ lambda_B -= tau_m / tau_B * lambda_V;
         forward += "\nfire = fire && (p_drop <= 0.0 || gennrand_uniform() >= p_drop);"
     name = f"EVP{neuron_type}" + ("" if reg_type == "none" else f"_{reg_type}") + \
         ("_tau" if train_tau else "") + ("_noise" if noise else "") + \
-        ("_dropout" if dropout else "")
+        ("_dropout" if dropout else "") + _step_suffix(step_type)
     return create_neuron_model(
         name, params=params, vars=vars, derived_params=derived, extra_global_params=egps,
         additional_input_vars=[("RevISyn", "scalar", 0.0)],
@@ -270,16 +285,17 @@ SUM_WEIGHTS = {
 }
 
 
-def output_neuron(loss_type, train_tau=False):
+def output_neuron(loss_type, train_tau=False, step_type="int"):
     """The output neuron of one loss: leaky integrators for the voltage losses, LIF for the
     spike-time losses. Each holds ``logit`` (the quantity whose softmax over the classes gives
     the class probabilities ``P``) and reads its example's label from ``label[batch]``
-    (negative: a padding example, which drives nothing)."""
+    (negative: a padding example, which drives nothing). ``step_type``: the type of the spike
+    ring's steps of the spiking (first-spike) outputs (see ``ring_egps``)."""
     if loss_type in FIRST_SPIKE_LOSSES:
         if train_tau:
             raise ValueError(f"trainable output time constants need a voltage loss, not "
                              f"{loss_type!r}")
-        return _first_spike_output(loss_type)
+        return _first_spike_output(loss_type, step_type)
     if loss_type not in LOSS_TYPES:
         raise ValueError(f"loss type {loss_type!r}: valid are {LOSS_TYPES}")
     vars = [("V", "scalar"), ("lambda_V", "scalar"), ("lambda_I", "scalar"),
@@ -346,7 +362,7 @@ else {{
         additional_input_vars=additional, sim_code=sim_code)
 
 
-def _first_spike_output(loss_type):
+def _first_spike_output(loss_type, step_type):
     """LIF output for L = -log softmax_y(-t / tau0) + alpha f(t_y), t_k the first spike time
     of output k (T + 1 ms when silent), f(t) = 1 / (1.01 T - t) (first_spike) or
     exp(t / tau1) - 1 (first_spike_exp). The loss's derivative by the first spike time enters
@@ -377,16 +393,16 @@ if (n == trial_steps - 1 && id == y && first_step < 0) {{
 """
     # The push comes after the propagation of the last step, as in the reference code
     return create_neuron_model(
-        f"EVPOutput_{loss_type}",
+        f"EVPOutput_{loss_type}" + _step_suffix(step_type),
         params=["v_thresh", "v_reset", ("trial_steps", "int"), ("max_spikes", "int")] + params,
         vars=[("V", "scalar"), ("lambda_V", "scalar"), ("lambda_I", "scalar"),
               ("first_step", "int"), ("logit", "scalar"), ("P", "scalar", VarAccess.READ_ONLY_DUPLICATE)]
              + RING_VARS + TAU_VARS,
-        extra_global_params=RING_EGPS + [("label", "int*")],
+        extra_global_params=ring_egps(step_type) + [("label", "int*")],
         sim_code=_spiking_sim_code(SPIKING_MEMBRANE + "\nfire = V >= v_thresh;",
                                    "const scalar A = 0.0;" + BACKWARD_ADJOINTS, jump, extra),
         threshold_condition_code="fire",
-        reset_code=STORE_SPIKE % "" + """
+        reset_code=store_spike(step_type) + """
 if (first_step < 0) {
     first_step = step;
     logit = -step * dt / tau0;

@@ -22,10 +22,11 @@ from .inputs import SpikeOverflowError, encode_batch, spike_step_capacity
 WEIGHT_FLOOR = -3.0e38   # "no clamp" for Adam's min_value on weights
 
 
-def zeros(size, dtype=np.float64):
+def zeros(size):
     """``size`` zeros as one repeated value: the initial values of a buffer that the engine
-    allocates zeroed, without a zeroed copy of it on the host."""
-    return np.broadcast_to(np.zeros(1, dtype), (size,))
+    allocates zeroed (in the type of its extra global parameter), without a zeroed copy of it
+    on the host."""
+    return np.broadcast_to(np.zeros(1), (size,))
 
 
 @dataclass
@@ -119,19 +120,18 @@ class EventPropNetwork:
         p, B, S, nmax = self.p, self.batch_size, self.trial_steps, self.p["N_MAX_SPIKE"]
         model = self.model
         self.n_input_neurons = self.num_input * (p["N_INPUT_DELAY"] + 1)
-        # the input's spike steps in 16 bits where they fit, at half the memory
-        step_type, step_dtype = (("int16_t", np.int16) if S < np.iinfo(np.int16).max
-                                 else ("int", np.int32))
+        # spike steps (the input's, the rings') in 16 bits where they fit, at half the memory
+        step_type = "int16_t" if S < np.iinfo(np.int16).max else "int"
         self.input = model.add_neuron_population(
             "input", self.n_input_neurons, models.input_neuron(step_type),
             {"trial_steps": S}, {"startSpike": 0, "p": 0, "due": 0})
         self.input.extra_global_params["spikeStep"].set_init_values(
-            zeros(spike_step_capacity(B, self.n_input_neurons, nmax), step_dtype))
+            zeros(spike_step_capacity(B, self.n_input_neurons, nmax)))
 
         self.hidden = []
         noise, dropout = p["HIDDEN_NOISE"] > 0.0, p["PDROP_HIDDEN"] > 0.0
         hidden_model = models.hidden_neuron(p["HIDDEN_NEURON_TYPE"], p["REG_TYPE"],
-                                            p["TRAIN_TAU"], noise, dropout)
+                                            p["TRAIN_TAU"], noise, dropout, step_type)
         for name in self.hidden_names:
             params = {"v_thresh": p["V_THRESH"], "v_reset": p["V_RESET"], "trial_steps": S,
                       "max_spikes": nmax}
@@ -180,7 +180,8 @@ class EventPropNetwork:
             state.update(dtau_m=0.0, dtau_syn=0.0)
         state.update(self._initial_taus(p["OUTPUT_NEURON_TYPE"] == "hetLI", self.num_output))
         self.output = model.add_neuron_population(
-            "output", self.num_output, models.output_neuron(loss, p["TRAIN_TAU_OUTPUT"]),
+            "output", self.num_output, models.output_neuron(loss, p["TRAIN_TAU_OUTPUT"],
+                                                           step_type),
             params, state)
         self.output.extra_global_params["label"].set_init_values(np.full(B, -1, np.int32))
         if loss in models.FIRST_SPIKE_LOSSES:
@@ -228,7 +229,7 @@ class EventPropNetwork:
     def _ring_egps(self, pop, alif):
         size = self.batch_size * pop.num_neurons * self.p["N_MAX_SPIKE"]
         egps = pop.extra_global_params
-        egps["ring_step"].set_init_values(zeros(size, np.int32))
+        egps["ring_step"].set_init_values(zeros(size))
         egps["ring_ImV"].set_init_values(zeros(size))
         if alif:
             egps["ring_B"].set_init_values(zeros(size))

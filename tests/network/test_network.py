@@ -348,3 +348,21 @@ def test_spikes_of_the_last_step_stay_in_their_trial():
         loss, grads = used.gradients(X, Y)
         assert loss == fresh[0], forward_only
         assert_same_gradients(grads, fresh[1], rtol=0)
+
+
+def test_spike_steps_beyond_16_bits_are_kept_whole():
+    # Spike steps are stored in 16 bits only where the trial's steps fit. In a trial of 50,000
+    # steps, an example whose spikes come 400 ms late (steps above 32,767) must give the
+    # loss and gradient of the same example at the start: the network rests until then and
+    # the max loss does not depend on when the maximum comes.
+    early = [(np.arange(0.0, 10.0, 0.25), np.arange(40) % 4),
+             (np.arange(0.5, 8.0, 0.25), np.arange(30) % 3)]
+    late = [(t + 400.0, i) for t, i in early]
+    Y = [0, 2]
+    net = network(TRIAL_MS=500.0, DT_MS=0.01, LOSS_TYPE="max", RECURRENT=True,
+                  N_MAX_SPIKE=200, N_BATCH=2)
+    loss_early, grads_early = net.gradients(early, Y)
+    loss_late, grads_late = net.gradients(late, Y)
+    assert sum(net.trial_spikes.values()) > len(late[0][0]) + len(late[1][0])  # hidden spikes
+    assert loss_late == pytest.approx(loss_early, rel=1e-12)
+    assert_same_gradients(grads_late, grads_early, rtol=1e-9)
