@@ -52,15 +52,13 @@ def encode_batch(X, batch_size, num_input, n_delay, delay, dt, trial_steps, max_
     total = 0
     for b in range(batch_size):
         if b < len(times):
-            copies = [_keys(times[b], ids[b], c * num_input, c * delay, dt, trial_steps,
-                            key_type) for c in range(n_delay + 1)]
-            keys = copies[0] if n_delay == 0 else np.concatenate(copies)
-            del copies
+            keys = np.concatenate([_keys(times[b], ids[b], c * num_input, c * delay, dt,
+                                         trial_steps, key_type)
+                                   for c in range(n_delay + 1)])
             keys.sort()
-            repeated = keys[1:] == keys[:-1]
-            if repeated.any():
-                keys = keys[np.concatenate(([True], ~repeated))]
-            del repeated
+            first = np.ones(len(keys), dtype=bool)
+            np.not_equal(keys[1:], keys[:-1], out=first[1:])
+            keys = keys[first]
             if p_drop > 0.0:
                 keys = keys[rng.random(len(keys)) >= p_drop]
         else:
@@ -78,9 +76,7 @@ def encode_batch(X, batch_size, num_input, n_delay, delay, dt, trial_steps, max_
         starts[b] = total + np.cumsum(counts[b] + 1) - counts[b]
         block = out[total:total + len(keys) + n_neurons]
         block[:] = NO_STEP
-        np.remainder(keys, trial_steps, out=keys)
-        neuron += np.arange(1, len(keys) + 1, dtype=key_type)
-        block[neuron] = keys
+        block[np.arange(1, len(keys) + 1, dtype=key_type) + neuron] = keys - neuron * trial_steps
         total += len(block)
     out[total] = NO_STEP
     return (starts.astype(np.int32), (starts + counts).astype(np.int32), out[:total + 1])
@@ -99,9 +95,9 @@ def _keys(times, channels, first_neuron, delay, dt, trial_steps, key_type):
     step /= dt
     step -= 1e-6
     np.ceil(step, out=step)
-    keys = np.add(channels, first_neuron, dtype=key_type)
-    keys *= trial_steps
-    # in float64 and back, exact for integers below 2**53, without an integer copy of step
-    np.add(keys, step, out=keys, casting="unsafe")
     inside = step < trial_steps
-    return keys if inside.all() else keys[inside]
+    keys = channels[inside].astype(key_type)
+    keys += first_neuron
+    keys *= trial_steps
+    keys += step[inside].astype(key_type)
+    return keys
