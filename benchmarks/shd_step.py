@@ -62,7 +62,7 @@ def poisson_examples(n, rng, trial_ms=T_MS):
     for _ in range(n):
         count = rng.poisson(SPIKES_PER_EXAMPLE * trial_ms / 1000.0)
         times = rng.random(count, dtype=np.float32)
-        times *= trial_ms   # in place: a temporary would stay in the heap, as a data set's do not
+        times *= trial_ms   # in place: a temporary of their size would stay in the heap
         out.append((times, rng.integers(0, NUM_INPUT, count, dtype=np.int16)))
     return out
 
