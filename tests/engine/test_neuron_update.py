@@ -161,3 +161,25 @@ def test_spikes_and_many_event_groups_of_a_two_pass_update(precision, batch_size
     expected = reference_fire_and_reset(r.astype(dtype), STEPS)
     for b in range(batch_size):
         assert spikes[b] == expected[b]
+
+
+def test_a_two_pass_update_that_writes_shared_memory_sees_every_neuron(precision, batch_size,
+                                                                          backend):
+    """Pass 1 is only declared free of dependencies between neurons (GCC ivdep) where the
+    code writes nothing that neurons share; here each neuron adds to its batch's total."""
+    if backend != "cpu":
+        pytest.skip("on a GPU, unsynchronised writes to shared memory race, as in GeNN")
+    summing = create_neuron_model(
+        "SharedSum", vars=[("V", "scalar")], extra_global_params=[("total", "scalar*")],
+        sim_code="V += 1.0;\ntotal[batch] += V;",
+        threshold_condition_code="V > 1000.0", reset_code="V = 0.0;")
+    model = make_model(precision, batch_size, "shared_sum", 1.0)
+    pop = model.add_neuron_population("pop", N, summing, {}, {"V": 0.0})
+    pop.extra_global_params["total"].set_init_values(np.zeros(batch_size))
+    assert two_pass(pop)
+    model.build()
+    model.load()
+    model.run(STEPS)
+    total = pop.extra_global_params["total"]
+    total.pull_from_device()
+    np.testing.assert_allclose(total.view, N * STEPS * (STEPS + 1) / 2, rtol=1e-6)

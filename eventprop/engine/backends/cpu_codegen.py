@@ -223,11 +223,12 @@ class Generator:
         split = two_pass(pop)
         if pop.name in self.pop_rng:
             L.append(self.rng_declaration(self.pop_rng[pop.name], "0"))
-        elif split:
+        elif split and self.writes_only_own(pop):
             # Pass 1 updates each neuron on its own, as a GPU does in parallel; the compiler
             # cannot prove that gathers from extra global parameters leave the variables
             # alone, so it is told (only without random numbers, whose stream does carry
-            # state from one neuron to the next)
+            # state from one neuron to the next, and only where the code writes nothing
+            # that neurons share)
             L.append("#pragma GCC ivdep")
         L.append(f"for (unsigned int id = 0; id < {n}; id++) {{")
         L += self.neuron_dynamics(pop)
@@ -452,6 +453,15 @@ class Generator:
                 f"const unsigned int id_syn = (unsigned int)_syn; (void)id_syn;\n"
                 f"const unsigned int id_post = {self.a(sg.name + '._ind')}[_syn];\n"
                 f"{body}\n}}")
+
+    @staticmethod
+    def writes_only_own(pop):
+        """Whether a neuron's sim_code writes only the neuron's own variables, its inputs
+        and its locals."""
+        m, code = pop.model, pop.model.sim_code
+        own = ({v.name for v in m.vars} | {name for name, *_ in m.additional_input_vars}
+               | {"Isyn"} | declared_names(tokenize(code)))
+        return written_names(code) <= own
 
     @staticmethod
     def simd_row(sg, code):
