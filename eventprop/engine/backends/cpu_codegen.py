@@ -458,7 +458,7 @@ class Generator:
     def writes_only_own(pop):
         """Whether a neuron's sim_code writes only the neuron's own variables, its inputs
         and its locals."""
-        m, code = pop.model, pop.model.sim_code
+        m, code = pop.model, pop.model.sim_code or ""
         own = ({v.name for v in m.vars} | {name for name, *_ in m.additional_input_vars}
                | {"Isyn"} | declared_names(tokenize(code)))
         return written_names(code) <= own
