@@ -7,6 +7,11 @@ pushed out of range (t < 0 or t >= trial_ms, channel < 0 or >= num_channels) are
 examples come back sorted by channel, then time, like the loader's. Spikes that end up in the
 same channel and time step are not merged here: the input encoding counts them once.
 
+The results stay as compact as the loader's examples: times keep their type where a
+transformation leaves them (unsigned whole ms stay so through NORMALISE_SPIKE_NUMBER,
+random_shift and ID_jitter; random_dilate and blend give float64), and channel ids come back
+in the smallest unsigned type that holds them.
+
 Per epoch the reference applies, in this order (all with its training data generator):
 1. BALANCE_TRAIN_CLASSES / BALANCE_EVAL_CLASSES: `balance_classes`;
 2. AUGMENTATION["NORMALISE_SPIKE_NUMBER"]: `normalise_spike_number` of the training *and* the
@@ -18,19 +23,23 @@ import numbers
 
 import numpy as np
 
+from eventprop.data.shd import compact
+
 AUGMENTATION_KEYS = ("blend", "random_shift", "random_dilate", "ID_jitter",
                      "NORMALISE_SPIKE_NUMBER")
 
 
 def _sorted(times, channels):
-    """The spikes sorted by channel, then time; checked first, since most transformations
-    keep the order and sorting every example each epoch would cost more than the rest."""
+    """The spikes sorted by channel, then time, the channels (>= 0) compacted; the order is
+    checked first, since most transformations keep it and sorting every example each epoch
+    would cost more than the rest."""
     if len(channels) > 1:
         dc = np.diff(channels)
-        if np.any(dc < 0) or np.any((dc == 0) & (np.diff(times) < 0)):
+        # times compared, not differenced: the difference of unsigned times would wrap
+        if np.any(dc < 0) or np.any((dc == 0) & (times[1:] < times[:-1])):
             order = np.lexsort((times, channels))
-            return times[order], channels[order]
-    return times, channels
+            times, channels = times[order], channels[order]
+    return times, compact(channels)
 
 
 def _inside(times, channels, num_channels=None, trial_ms=None):
@@ -45,9 +54,12 @@ def _inside(times, channels, num_channels=None, trial_ms=None):
 
 
 def _arrays(example):
-    # signed 64-bit channels: shifts may go negative, and np.diff of unsigned ids would wrap
-    times, channels = example
-    return np.asarray(times, dtype=np.float64), np.asarray(channels, dtype=np.int64)
+    """The times as they are and the channels as signed 64-bit integers, in which shifts may
+    go negative and differences do not wrap."""
+    times, channels = np.asarray(example[0]), np.asarray(example[1], dtype=np.int64)
+    if len(channels) and channels.min() < 0:
+        raise ValueError(f"channel ids must be >= 0, found {channels.min()}")
+    return times, channels
 
 
 def balance_classes(labels, rng):
@@ -130,7 +142,7 @@ def blend_members(members, probs, num_channels, trial_ms, rng):
     for (t, x), p in zip(members, probs):
         keep = rng.random(len(t)) < p
         if len(t):
-            times.append(t[keep] + int(mean_t - np.mean(t)))
+            times.append(np.add(t[keep], int(mean_t - np.mean(t)), dtype=np.float64))
             channels.append(x[keep] + int(mean_x - np.mean(x)))
     if not times:
         return np.zeros(0), np.zeros(0, dtype=np.int64)

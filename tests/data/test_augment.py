@@ -25,14 +25,20 @@ def _random_examples(n=20, seed=0, spikes=(50, 300)):
     return examples
 
 
+def _as_loaded(examples):
+    """The examples as the SHD loader keeps them at DT_MS = 1: whole ms and channel ids, both
+    uint16."""
+    return [(np.floor(t).astype(np.uint16), x.astype(np.uint16)) for t, x in examples]
+
+
 def _spikes(example):
     return sorted(zip(np.asarray(example[1]).tolist(), np.asarray(example[0]).tolist()))
 
 
-def _assert_valid(example, trial_ms=T, num_channels=N):
+def _assert_valid(example, trial_ms=T, num_channels=N, time_types=(np.float64,)):
     t, x = example
     assert np.all((t >= 0) & (t < trial_ms)) and np.all((x >= 0) & (x < num_channels))
-    assert np.issubdtype(x.dtype, np.integer) and t.dtype == np.float64
+    assert np.issubdtype(x.dtype, np.integer) and t.dtype in time_types
     order = np.lexsort((t, x))
     np.testing.assert_array_equal(order, np.arange(len(t)))
 
@@ -63,6 +69,38 @@ def test_results_in_range_and_sorted(name):
     labels = np.arange(len(examples)) % 3
     for example in TRANSFORMS[name](examples, labels, np.random.default_rng(1)):
         _assert_valid(example)
+
+
+@pytest.mark.parametrize("name", TRANSFORMS)
+def test_examples_as_loaded_come_back_in_range_and_sorted(name):
+    # unsigned times, which ID_jitter puts out of order within a channel
+    examples = _as_loaded(_random_examples())
+    labels = np.arange(len(examples)) % 3
+    for example in TRANSFORMS[name](examples, labels, np.random.default_rng(1)):
+        _assert_valid(example, time_types=(np.uint16, np.float64))
+
+
+@pytest.mark.parametrize("name, time_type", [("normalise", np.uint16), ("shift", np.uint16),
+                                             ("jitter", np.uint16), ("dilate", np.float64),
+                                             ("blend", np.float64)])
+def test_examples_as_loaded_stay_compact(name, time_type):
+    examples = _as_loaded(_random_examples())
+    labels = np.arange(len(examples)) % 3
+    for t, x in TRANSFORMS[name](examples, labels, np.random.default_rng(1)):
+        assert t.dtype == time_type and x.dtype == np.uint16
+
+
+def test_unsigned_times_out_of_order_within_a_channel_are_sorted():
+    example = (np.array([5, 3, 1], dtype=np.uint16), np.array([1, 1, 2], dtype=np.uint16))
+    [(t, x)] = normalise_spike_number([example], 3, np.random.default_rng(0))
+    np.testing.assert_array_equal(t, [3, 5, 1])
+    np.testing.assert_array_equal(x, [1, 1, 2])
+
+
+def test_negative_channel_ids_are_refused():
+    with pytest.raises(ValueError, match="channel ids must be >= 0, found -2"):
+        random_shift([(np.array([1.0, 2.0]), np.array([3, -2]))], 5, N,
+                     np.random.default_rng(0))
 
 
 @pytest.mark.parametrize("name", TRANSFORMS)
@@ -152,7 +190,7 @@ def test_id_jitter_moves_each_channel_by_a_rounded_gaussian():
     example = (t, np.full(count, 350))
     [(t2, x2)] = id_jitter([example], 3.0, N, np.random.default_rng(6))
     assert len(t2) == count
-    moved = x2[np.argsort(t2)] - 350
+    moved = x2[np.argsort(t2)].astype(np.int64) - 350  # uint16 ids
     assert abs(moved.mean()) < 0.2 and abs(moved.std() - 3.0) < 0.15
     assert len(set(moved.tolist())) > 10
 
