@@ -49,21 +49,20 @@ SPIKES_PER_EXAMPLE = 8000      # input spikes per example and second of trial (t
 N_MAX_SPIKE = 256              # ring slots per neuron, the same for every trial length
 W1_HIDDEN = [128, 256, 512, 1024]
 W2_HIDDEN, W2_TRIAL_MS = 256, [500.0, 1000.0, 2000.0, 4000.0]
-POOL_BATCHES = 1               # batches of examples the repeats cycle through: the data (6 bytes a
+POOL_BATCHES = 1               # batches of examples the repeats cycle through: the data (4 bytes a
 #                                spike, for EventProp and BPTT alike) are held once
 BUSY_CORES = 0.25              # other processes' load above which times are flagged
 
 
 def poisson_examples(n, rng, trial_ms=T_MS):
     """Examples of Poisson spikes over ``trial_ms``: SPIKES_PER_EXAMPLE per second on average,
-    uniform over channels and time; float32 times and int16 channels, as a data set would
-    keep them (6 bytes a spike)."""
+    uniform over channels and time, each at the start of its 1 ms bin; uint16 times in ms and
+    uint16 channel ids (4 bytes a spike), as eventprop.data.shd keeps SHD at DT_MS = 1."""
     out = []
     for _ in range(n):
         count = rng.poisson(SPIKES_PER_EXAMPLE * trial_ms / 1000.0)
-        times = rng.random(count, dtype=np.float32)
-        times *= trial_ms   # in place: a temporary of their size would stay in the heap
-        out.append((times, rng.integers(0, NUM_INPUT, count, dtype=np.int16)))
+        out.append((rng.integers(0, int(trial_ms), count, dtype=np.uint16),
+                    rng.integers(0, NUM_INPUT, count, dtype=np.uint16)))
     return out
 
 
