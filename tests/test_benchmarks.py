@@ -1,7 +1,10 @@
 """The benchmarks' BPTT reference (benchmarks/bptt_reference.py) is the engine's network: its
 constants, its initial weights and, where PyTorch is installed, its forward pass, spike for
-spike. No timing is asserted anywhere."""
+spike; the SHD data benchmark runs its stages on the data it writes. No timing is asserted
+anywhere."""
+import json
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -45,6 +48,19 @@ def test_poisson_examples_keep_the_shd_rate_at_any_trial_length():
     assert np.mean(counts) == pytest.approx(2 * shd_step.SPIKES_PER_EXAMPLE, rel=0.02)
     assert all(t.max() < 2000.0 and i.max() < shd_step.NUM_INPUT for t, i in examples)
     assert 0 < shd_step.max_input_spikes(examples) < shd_step.N_MAX_SPIKE
+
+
+def test_data_benchmark_loads_and_augments_the_file_it_writes(tmp_path):
+    subprocess.run([sys.executable, os.path.join(os.path.dirname(shd_step.__file__),
+                                                 "shd_data.py"),
+                    "--examples", "40", "--folder", str(tmp_path), "--json",
+                    str(tmp_path / "out.json")], check=True, capture_output=True)
+    rows = json.loads((tmp_path / "out.json").read_text())["rows"]
+    assert [(r["stage"], r["from_cache"]) for r in rows] == \
+        [("preprocess", False), ("cache", True), ("augment", True)]
+    # 40 examples of about 8,000 spikes, a few merged where a channel fires twice in a ms
+    assert len({r["spikes"] for r in rows}) == 1 and 300_000 < rows[0]["spikes"] < 340_000
+    assert [r["types"] for r in rows] == [["uint16", "uint16"]] * 3
 
 
 def test_bptt_forward_pass_is_the_eventprop_forward_pass(backend):
