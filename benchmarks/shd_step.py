@@ -172,7 +172,10 @@ def run_child(argv, what):
     """Runs ``python argv... --json TMP`` in a subprocess and returns the JSON it wrote, with
     ``contention``: the cores that other processes kept busy meanwhile (the machine's busy
     CPU time less the subprocess's own, per second of wall time) and the cores stolen by the
-    hypervisor. Raises RuntimeError with ``what`` and the end of its output if it failed."""
+    hypervisor. Raises RuntimeError with ``what`` and the end of its output if it failed.
+
+    The subprocess's peak RSS starts from this process's (Linux keeps the high-water mark
+    through fork and exec): a parent that measures its children must stay smaller than them."""
     fd, tmp = tempfile.mkstemp(suffix=".json")
     os.close(fd)
     try:
