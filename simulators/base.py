@@ -63,6 +63,20 @@ def _names(v):
     return None if ok else "a list of population names"
 
 
+def _resume_meta(arrays, path):
+    """The run state that the checkpoint at ``path`` keeps beside the network's arrays (taken
+    out of ``arrays``); an error naming what is missing in one that cannot be resumed."""
+    meta = json.loads(str(arrays.pop("meta"))) if "meta" in arrays else {}
+    missing = [key for key in ("network", "data_rng", "schedule", "state") if key not in meta]
+    missing += [f"state.{key}" for key in ("epoch", "best_score", "best_epoch", "wall_time_s")
+                if key not in meta.get("state", {})]
+    if missing:
+        raise ParameterError(f"RESUME: the checkpoint {path} lacks {', '.join(missing)} (it was "
+                             "written by another version of eventprop), so the run cannot go "
+                             "on from it; set RESUME=False to start afresh")
+    return meta
+
+
 def _path(v):
     return None if v is None or isinstance(v, (str, pathlib.Path)) else "None or a path"
 
@@ -251,7 +265,7 @@ class Simulator(abc.ABC):
         resume = p["RESUME"] and (run_dir / "checkpoints" / "last.npz").is_file()
         if resume:
             arrays = load_arrays(run_dir / "checkpoints" / "last.npz")
-            meta = json.loads(str(arrays.pop("meta")))
+            meta = _resume_meta(arrays, run_dir / "checkpoints" / "last.npz")
             if meta["network"] != _jsonable(self.network_params(p)):
                 raise ParameterError(f"RESUME: the network parameters differ from those of "
                                      f"the run in {run_dir}; resume with its params.json")

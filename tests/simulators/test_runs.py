@@ -129,6 +129,21 @@ def test_resume_with_other_network_parameters_is_refused(tmp_path):
         yinyang(p).train(p)
 
 
+def test_resume_from_a_checkpoint_without_run_state_names_what_is_missing(tmp_path):
+    p = small(tmp_path, N_EPOCH=1)
+    yinyang(p).train(p)
+    file = tmp_path / p["NAME"] / "checkpoints" / "last.npz"
+    with np.load(file) as saved:
+        arrays = dict(saved)
+    meta = json.loads(str(arrays["meta"]))
+    del meta["schedule"], meta["state"]["best_score"]
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(file, **arrays)
+    p = small(tmp_path, N_EPOCH=2, RESUME=True)
+    with pytest.raises(ParameterError, match=r"last.npz lacks schedule, state.best_score"):
+        yinyang(p).train(p)
+
+
 def test_test_of_a_checkpoint_reproduces_the_accuracy_of_training(tmp_path):
     p = small(tmp_path, N_EPOCH=2)
     sim = yinyang(p)
