@@ -5,6 +5,7 @@ nearest known key, and a value of the wrong type or range names the key and what
 """
 import difflib
 import numbers
+import pathlib
 
 
 class ParameterError(ValueError):
@@ -85,6 +86,10 @@ def integer(low=None):
 def optional(rule):
     return lambda v: None if v is None else (None if rule(v) is None else
                                              f"None or {rule(v)}")
+
+
+def path_like(v):
+    return None if v is None or isinstance(v, (str, pathlib.Path)) else "None or a path"
 
 
 def choice(*options):

@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from eventprop.params import (ParameterError, boolean, check_params, integer, optional,
-                              pairs)
+                              pairs, path_like)
 from eventprop.training.files import (atomic_path, load_arrays, save_arrays, write_json,
                                       write_text)
 from eventprop.training.metrics import MetricsLog
@@ -77,10 +77,6 @@ def _resume_meta(arrays, path):
     return meta
 
 
-def _path(v):
-    return None if v is None or isinstance(v, (str, pathlib.Path)) else "None or a path"
-
-
 def _run_name(v):
     return None if isinstance(v, str) and v and "/" not in v else \
         "a run name: a non-empty folder name without '/'"
@@ -88,7 +84,7 @@ def _run_name(v):
 
 RUN_RULES = {
     "NAME": _run_name, "CHECKPOINT_NAME": optional(_run_name),
-    "OUT_DIR": _path, "DATA_DIR": _path,
+    "OUT_DIR": path_like, "DATA_DIR": path_like,
     "N_EPOCH": integer(0), "N_FOLDS": integer(2),
     "TRAIN_DATA_SEED": optional(integer(0)), "TEST_DATA_SEED": optional(integer(0)),
     "SHUFFLE": boolean, "RESUME": boolean, "LOAD_LAST": boolean, "LOAD_BEST": boolean,

@@ -18,15 +18,15 @@ import numpy as np
 
 from eventprop.data.augment import (augment, balance_classes, check_augmentation,
                                     min_spike_count, normalise_spike_number)
-from eventprop.data.shd import keep_classes, load_spiking_audio, spiking_audio_files
+from eventprop.data.shd import (NUM_CHANNELS, keep_classes, load_spiking_audio,
+                                spiking_audio_files)
 from eventprop.params import (ParameterError, boolean, choice, class_list, integer, number,
-                              pairs, positive)
+                              pairs, path_like, positive)
 from eventprop.training.schedule import LearningRateSchedule, Plateau
 
 from .base import RUN_DEFAULTS, ExampleSet, Simulator, phase_columns
 from .defaults import p as NETWORK_DEFAULTS
 
-NUM_CHANNELS = 700
 NUM_CLASSES = {"SHD": 20, "SSC": 35}
 
 p = dict(NETWORK_DEFAULTS)
@@ -71,10 +71,6 @@ def _speaker_indices(v):
     return None if ok else "a non-empty list of speaker indices, e.g. [0] or [0, 1, 2]"
 
 
-def _folder(v):
-    return None if v is None or isinstance(v, str) else "None or a folder"
-
-
 def example_set(dataset, indices=None):
     """An ``ExampleSet`` of (times in ms, channel ids) pairs of ``dataset`` (those at
     ``indices``); the pairs go to the network as they are."""
@@ -93,7 +89,7 @@ def _pair_array(examples):
 class SHD(Simulator):
     defaults = p
     rules = {"DATA_SET": choice("SHD", "SSC"), "DOWNLOAD": boolean,
-             "DATA_BUFFER_NAME": _folder,
+             "DATA_BUFFER_NAME": path_like,
              "N_TRAIN": integer(1), "N_VALIDATE": integer(0),
              "EVALUATION": choice("random", "speaker", "validation_set"),
              "SPEAKER_LEFT": _speaker_indices, "REDUCED_CLASSES": class_list,
