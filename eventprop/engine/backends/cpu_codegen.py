@@ -455,23 +455,24 @@ class Generator:
                 f"{body}\n}}")
 
     @staticmethod
-    def writes_only_own(pop):
+    def writes_only(code, names):
+        """Whether ``code`` writes nothing but ``names`` and its own locals."""
+        return written_names(code) <= set(names) | declared_names(tokenize(code or ""))
+
+    def writes_only_own(self, pop):
         """Whether a neuron's sim_code writes only the neuron's own variables, its inputs
         and its locals."""
-        m, code = pop.model, pop.model.sim_code or ""
-        own = ({v.name for v in m.vars} | {name for name, *_ in m.additional_input_vars}
-               | {"Isyn"} | declared_names(tokenize(code)))
-        return written_names(code) <= own
+        m = pop.model
+        return self.writes_only(m.sim_code, {v.name for v in m.vars} | {"Isyn"}
+                                | {name for name, *_ in m.additional_input_vars})
 
-    @staticmethod
-    def simd_row(sg, code):
+    def simd_row(self, sg, code):
         """Whether a dense row's synapses can be updated as one vector: the code writes only
         the synapses' own variables and its locals (and the targets through addToPost,
         the source through addToPre), and draws no random numbers."""
         if sg.matrix_type != SynapseMatrixType.DENSE or used_names(code) & RNG_FUNCTIONS:
             return False
-        own = {v.name for v in sg.wu_model.vars} | declared_names(tokenize(code))
-        return written_names(code) <= own
+        return self.writes_only(code, {v.name for v in sg.wu_model.vars})
 
     ADD_TO_POST = "_outPost[id_post] += ({0})"
     ADD_TO_PRE = "_outPre[id_pre] += ({0})"
