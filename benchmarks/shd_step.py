@@ -20,8 +20,8 @@ runs in a subprocess of its own (this script with that one configuration).
 N_MAX_SPIKE (ring slots per neuron and batch instance: a neuron's spikes in one trial that get
 a gradient) is one fixed value for every T, so that EventProp's state cannot grow with T: the
 default, 256, is about 3x the most spikes any input channel has in a 4 s trial at this rate
-(76 in 128 examples of this rate), far above what the almost silent hidden neurons of the initial network
-emit, and above the 167 of the busiest hidden neuron in 4 s with ``--input-gain 1.5`` (a
+(76 in 128 examples of this rate), far above what the almost silent hidden neurons of the
+initial network emit, and above the 167 of the busiest hidden neuron in 4 s with ``--input-gain 1.5`` (a
 hidden layer at ~25 Hz, as in a trained network); the most spikes per neuron seen in each
 configuration are printed beside it, and a ring that overflows stops the benchmark
 (SPIKE_OVERFLOW "error").

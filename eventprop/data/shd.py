@@ -39,12 +39,12 @@ class SpikeDataset:
     """The preprocessed examples of one split.
 
     ``times[i]`` (ms) and ``units[i]`` (channel ids) hold the spikes of example i, sorted by
-    channel, then time, at most one per (channel, time step). Both are views of one array each,
-    in the smallest unsigned type that holds them where the values are whole numbers: channel
-    ids always, times where DT_MS is a whole number of ms (otherwise float64). At DT_MS = 1 a
-    spike then takes 4 bytes instead of the 16 of float64 times and int64 ids. ``labels`` are
-    int64 in 0..num_classes-1; ``speakers`` are int64 speaker ids (None for SSC, whose speaker ids are
-    not usable)."""
+    channel, then time, at most one per (channel, time step). Both are views of one array
+    each, in the smallest unsigned type that holds them where the values are whole numbers:
+    channel ids always, times where DT_MS is a whole number of ms (otherwise float64). At
+    DT_MS = 1 a spike then takes 4 bytes instead of the 16 of float64 times and int64 ids.
+    ``labels`` are int64 in 0..num_classes-1; ``speakers`` are int64 speaker ids (None for
+    SSC, whose speaker ids are not usable)."""
     times: list
     units: list
     labels: np.ndarray
@@ -106,8 +106,9 @@ def _missing_message(dataset, paths, reason):
     zips = ", ".join(f"{p.name}.zip" for p in paths)
     return (f"{dataset} files missing: {files}. {reason}Get them from {URL} ({zips}, "
             f"unzipped into that folder), or let tonic fetch them (download=True; the "
-            f"simulators' DOWNLOAD=True) through tonic (pip install '{TONIC_REQUIREMENT}', or the eventprop extra 'shd'); or set "
-            f"EVENTPROP_DATA (or root) to the data folder that holds {dataset}/")
+            f"simulators' DOWNLOAD=True; pip install '{TONIC_REQUIREMENT}', or the eventprop "
+            f"extra 'shd'); or set EVENTPROP_DATA (or root) to the data folder that holds "
+            f"{dataset}/")
 
 
 def _download(dataset, split, root):
