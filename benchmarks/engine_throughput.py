@@ -41,7 +41,7 @@ import time
 import numpy as np
 
 from eventprop.engine import GeNNModel, init_postsynaptic, init_var, init_weight_update
-from shd_step import cpu_model
+from shd_step import cpu_busy_s, cpu_model
 
 TARGET_EVENTS_PER_CORE = 1e9
 TARGET_CACHED_START_S = 1.0
@@ -125,21 +125,13 @@ def summary(values):
 
 
 def busy_cpus(interval=0.5):
-    """CPUs kept busy by other processes, sampled from /proc/stat over ``interval`` s."""
-    def sample():
-        with open("/proc/stat") as f:
-            fields = [int(x) for x in f.readline().split()[1:]]
-        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)   # idle + iowait
-        return sum(fields), idle
-    try:
-        total0, idle0 = sample()
-        time.sleep(interval)
-        total1, idle1 = sample()
-    except (OSError, ValueError, IndexError):
+    """CPUs kept busy by other processes (and taken by the hypervisor) over ``interval`` s."""
+    before = cpu_busy_s()
+    time.sleep(interval)
+    after = cpu_busy_s()
+    if before is None or after is None:
         return None
-    if total1 == total0:
-        return 0.0
-    return (1.0 - (idle1 - idle0) / (total1 - total0)) * (os.cpu_count() or 1)
+    return sum(a - b for a, b in zip(after, before)) / interval
 
 
 def compiler_version():

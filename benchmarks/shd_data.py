@@ -47,28 +47,30 @@ def write_file(folder, n_examples, seed=0):
                     index % NUM_SPEAKERS, num_classes=NUM_CLASSES)
 
 
+def measured(work):
+    """``work()``, the seconds it took and the resident memory it added, MB."""
+    before, start = rss_mb(), time.perf_counter()
+    result = work()
+    return result, time.perf_counter() - start, rss_mb() - before
+
+
 def run_stage(stage, folder, augmentation):
     """One stage in this process; its row."""
     from eventprop.data.augment import augment
     from eventprop.data.shd import load_spiking_audio
     cache = os.path.join(folder, "cache")
     from_cache = os.path.isdir(cache) and bool(os.listdir(cache))
-    before = rss_mb()
-    start = time.perf_counter()
-    data = load_spiking_audio("SHD", "train", folder, trial_ms=T_MS, dt_ms=1.0,
-                              cache_dir=cache)
-    seconds, held = time.perf_counter() - start, rss_mb() - before
-    spikes = sum(len(t) for t in data.times)
-    types = [str(data.times[0].dtype), str(data.units[0].dtype)]
+    data, seconds, held = measured(lambda: load_spiking_audio(
+        "SHD", "train", folder, trial_ms=T_MS, dt_ms=1.0, cache_dir=cache))
+    examples = data.examples()
     if stage == "augment":
-        before = rss_mb()
-        start = time.perf_counter()
-        examples, _ = augment(data.examples(), data.labels, augmentation, NUM_INPUT, T_MS,
-                              len(data), np.random.default_rng(1))
-        seconds, held = time.perf_counter() - start, rss_mb() - before
-        types = [str(examples[0][0].dtype), str(examples[0][1].dtype)]
-    return {"stage": stage, "from_cache": from_cache, "seconds": seconds, "peak_rss_mb": peak_rss_mb(),
-            "added_rss_mb": held, "examples": len(data), "spikes": spikes,
+        (examples, _), seconds, held = measured(lambda: augment(
+            examples, data.labels, augmentation, NUM_INPUT, T_MS, len(data),
+            np.random.default_rng(1)))
+    types = [str(examples[0][0].dtype), str(examples[0][1].dtype)]
+    return {"stage": stage, "from_cache": from_cache, "seconds": seconds,
+            "peak_rss_mb": peak_rss_mb(), "added_rss_mb": held, "examples": len(data),
+            "spikes": sum(len(t) for t in data.times),
             "bytes_per_spike": sum(np.dtype(t).itemsize for t in types), "types": types}
 
 
