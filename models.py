@@ -8,10 +8,10 @@ One trial runs ``trial_steps`` (S) forward steps followed by S + 1 backward step
 model's timestep counting from 0 at the start of the trial. Every neuron derives from ``t``
 the integer ``step``: forward steps are 0 .. S-1; in the backward steps each neuron first
 integrates its adjoints from time (n+1) dt back to n dt, n = 2 S - step (nothing at n = S,
-the terminal condition lambda(T) = 0), then applies the jump of a spike emitted in forward
-step n, then flags the spike of step n - 1 (``back_spike``) so that the outgoing synapses see
-it in the next step, reading the adjoints of their targets at time n dt: the time at which
-that spike had arrived in the forward pass.
+the terminal condition lambda(T) = 0), then applies the jump of its spike of forward step n,
+then spikes if it spiked in forward step n - 1: the backward spike reaches the outgoing
+synapses in the next step, where they read the adjoints of their targets at time n dt (the
+time at which the forward spike had arrived) and send back what the jump needs.
 
 Spike rings store the integer step of each spike and I - V at it, per neuron and batch
 instance (``max_spikes`` slots). ``n_spk`` counts every spike, so the host can see spikes
@@ -44,9 +44,11 @@ TAU_VARS = [("tau_m", "scalar", RO), ("tau_syn", "scalar", RO), ("alpha_m", "sca
 # the input neurons' runs of spike steps and marks a neuron with no spike left to flag
 NO_STEP = -2
 
+# ``fire`` is an int, not a bool: GCC (12) vectorises no update that picks one of two bools
+# by the pass
 STEP_CODE = """
 const int step = (int)(t / dt + 0.5);
-bool fire = false;
+int fire = 0;
 """
 
 FORWARD_MEMBRANE = "V = alpha_m * V + beta * Isyn;"
@@ -81,9 +83,15 @@ def ring_slot(k):
 
 
 # ImV is I - V of the latest forward step, which a spike stores in its ring slot; the spike
-# code takes it from there, not from Isyn, so that it needs nothing of the update before it
+# code takes it from there, not from Isyn, so that it needs nothing of the update before it.
+# In the backward pass ``due`` is the step of the latest stored spike not yet flagged and
+# jump_ImV the I - V of the spike flagged in the step before (``back_spike``): the backward
+# spike takes both from the ring, so that the update of every step reads no ring
 RING_VARS = [("n_spk", "int"), ("p", "int"), ("back_spike", "int"), ("due", "int"),
-             ("ImV", "scalar")]
+             ("ImV", "scalar"), ("jump_ImV", "scalar")]
+# Their values at the start of a trial, as (variable, type, value) for trial_reset
+RING_RESET = [("n_spk", "int", "0"), ("p", "int", "0"), ("back_spike", "int", "0"),
+              ("due", "int", str(NO_STEP))]
 SPIKING_MEMBRANE = FORWARD_MEMBRANE + "\nImV = Isyn - V;"
 
 
@@ -93,15 +101,31 @@ def ring_egps(step_type):
     return [("ring_step", f"{step_type}*"), ("ring_ImV", "scalar*")]
 
 
-def store_spike(step_type, extra_store="", imv_correction=""):
-    """Reset code storing a spike in ring slot p (while one is free) and counting it."""
+def spike_ring_reset(step_type, forward_reset, stored=(("ImV", "ImV"),)):
+    """Reset code of a neuron with a spike ring. A forward spike is stored in ring slot p
+    while one is free (its step in ``ring_step``, each (name, value) of ``stored`` in
+    ``ring_<name>``), becomes ``due``, is counted, and ``forward_reset`` runs. A backward
+    spike flags the stored spike in slot p - 1: its stored values go to ``jump_<name>`` for
+    its jump in the next step, and ``due`` moves on to the spike before it."""
+    slot = ring_slot("p")
+    store = "".join(f"\n        ring_{name}[{slot}] = {value};" for name, value in stored)
+    take = "".join(f"\n    jump_{name} = ring_{name}[{slot}];" for name, _ in stored)
     return f"""
-if (p < max_spikes) {{
-    ring_step[{ring_slot('p')}] = ({step_type})(t / dt + 0.5);
-    ring_ImV[{ring_slot('p')}] = ImV{imv_correction};{extra_store}
-    p++;
+const int spike_step = (int)(t / dt + 0.5);
+if (spike_step < trial_steps) {{
+    if (p < max_spikes) {{
+        ring_step[{slot}] = ({step_type})spike_step;{store}
+        due = spike_step;
+        p++;
+    }}
+    n_spk++;
+{_indent(forward_reset, 4)}
 }}
-n_spk++;
+else {{
+    p--;{take}
+    due = (p > 0) ? ring_step[{ring_slot('p - 1')}] : {NO_STEP};
+    back_spike = 1;
+}}
 """
 
 
@@ -109,15 +133,11 @@ def _step_suffix(step_type):
     return "" if step_type == "int" else f"_{step_type}"
 
 
-# The backward pass keeps in ``due`` the step of the latest spike not yet flagged, so that
-# the flag, checked every step, reads no ring
-NEXT_DUE = f"due = (p > 0) ? ring_step[{ring_slot('p - 1')}] : {NO_STEP};"
-
-
 def _spiking_sim_code(forward, propagate, jump, extra=""):
     """sim_code of a spiking neuron with a spike ring: ``forward`` in the forward steps; in
     the backward steps ``propagate`` (adjoints back one step), ``extra``, then the ``jump``
-    of the spike in ring slot p, then the flag for the next older spike."""
+    of the spike flagged in the step before, then the backward spike of the next older
+    stored spike where it is due. Without ring reads, the update of all neurons vectorises."""
     return STEP_CODE.strip() + f"""
 if (step < trial_steps) {{
 {_indent(forward, 4)}
@@ -127,17 +147,12 @@ else {{
     if (n < trial_steps) {{
 {_indent(propagate, 8)}
     }}
-    else {{
-        {NEXT_DUE}
-    }}
 {_indent(extra, 4)}
     if (back_spike) {{
-        p--;
 {_indent(jump, 8)}
-        {NEXT_DUE}
-        back_spike = 0;
     }}
-    back_spike = (due == n - 1);
+    back_spike = 0;
+    fire = (due == n - 1);
 }}
 """
 
@@ -216,7 +231,6 @@ def hidden_neuron(neuron_type="LIF", reg_type="none", train_tau=False, noise=Fal
     if reg_type not in REG_TYPES:
         raise ValueError(f"regularisation type {reg_type!r}: valid are {REG_TYPES}")
     alif = neuron_type == "ALIF"
-    slot = ring_slot("p")
     params = ["v_thresh", "v_reset", ("trial_steps", "int"), ("max_spikes", "int")]
     vars = [("V", "scalar"), ("lambda_V", "scalar"), ("lambda_I", "scalar")] + RING_VARS + TAU_VARS
     egps = ring_egps(step_type)
@@ -227,22 +241,21 @@ def hidden_neuron(neuron_type="LIF", reg_type="none", train_tau=False, noise=Fal
     if alif:
         params += ["tau_B", "B_incr"]
         derived = [("alpha_B", lambda pars, dt: math.exp(-dt / pars["tau_B"]))]
-        vars += [("B", "scalar"), ("lambda_B", "scalar")]
+        vars += [("B", "scalar"), ("lambda_B", "scalar"), ("jump_B", "scalar")]
         egps += [("ring_B", "scalar*")]
         forward += "\nB *= alpha_B;"
         propagate += "\nlambda_B *= alpha_B;"
         threshold = "v_thresh + B"
-        jump = f"""
-const scalar Bs = ring_B[{slot}];
-lambda_V += ((v_thresh + Bs - v_reset - tau_m * Bs / tau_B) * lambda_V - B_incr * lambda_B
-             + RevISyn) / ring_ImV[{slot}];
+        jump = """
+lambda_V += ((v_thresh + jump_B - v_reset - tau_m * jump_B / tau_B) * lambda_V
+             - B_incr * lambda_B + RevISyn) / jump_ImV;
 lambda_B -= tau_m / tau_B * lambda_V;
 """
-        reset = store_spike(step_type, f"\n    ring_B[{slot}] = B;", " + tau_m * B / tau_B") \
-            + "V = v_reset;\nB += B_incr;"
+        reset = spike_ring_reset(step_type, "V = v_reset;\nB += B_incr;",
+                                 [("ImV", "ImV + tau_m * B / tau_B"), ("B", "B")])
     else:
-        jump = f"lambda_V += ((v_thresh - v_reset) * lambda_V + RevISyn) / ring_ImV[{slot}];"
-        reset = store_spike(step_type) + "V = v_reset;"
+        jump = "lambda_V += ((v_thresh - v_reset) * lambda_V + RevISyn) / jump_ImV;"
+        reset = spike_ring_reset(step_type, "V = v_reset;")
     if reg_type in ("simple", "Thomas1"):
         # The spike-count penalty of Nowotny et al.: applied at every stored spike
         params += ["lbd_upper", "lbd_lower", "nu_upper"]
@@ -382,7 +395,7 @@ if (p == 0 && y >= 0) {{
     const scalar ty = first_step * dt;
     dldt = (id == y) ? (1.0 - P) / tau0 + {dfdt} : -P / tau0;
 }}
-lambda_V += ((v_thresh - v_reset) * lambda_V + dldt) / ring_ImV[{ring_slot('p')}];
+lambda_V += ((v_thresh - v_reset) * lambda_V + dldt) / jump_ImV;
 """
     extra = f"""
 const int y = label[batch];
@@ -402,13 +415,13 @@ if (n == trial_steps - 1 && id == y && first_step < 0) {{
         sim_code=_spiking_sim_code(SPIKING_MEMBRANE + "\nfire = V >= v_thresh;",
                                    "const scalar A = 0.0;" + BACKWARD_ADJOINTS, jump, extra),
         threshold_condition_code="fire",
-        reset_code=store_spike(step_type) + """
+        reset_code=spike_ring_reset(step_type, """
 if (first_step < 0) {
-    first_step = step;
-    logit = -step * dt / tau0;
+    first_step = spike_step;
+    logit = -spike_step * dt / tau0;
 }
 V = v_reset;
-""")
+"""))
 
 
 def accumulator_neuron():
@@ -428,39 +441,30 @@ if (fire) {
 
 # -- synapses ------------------------------------------------------------------------------
 
-def eventprop_synapse():
-    """Forward: a spike adds g to the target's current. Backward: a flagged spike of the
-    source accumulates dL/dg = -tau_syn lambda_I of the target and sends g (lambda_V -
-    lambda_I) of the target back to the source's RevISyn."""
+def eventprop_synapse(send_back=True):
+    """Forward spikes of the source (arriving in steps 1 .. S) add g to the target's current.
+    Backward spikes (arriving after S) accumulate dL/dg = -tau_syn lambda_I of the target and,
+    with ``send_back``, send g (lambda_V - lambda_I) of the target to the source's RevISyn
+    (not from the input population, which has no adjoints). Nothing arrives in step 0 but the
+    backward spikes of the first backward step of a trial that ended without its backward
+    pass (an evaluation): they belong to no pass and carry nothing, as the adjoints are 0 at
+    the end of a trial."""
+    backward = "Gradient -= tau_syn_post * lambda_I_post;"
+    refs = [("lambda_I_post", "scalar", RO_REF), ("tau_syn_post", "scalar", RO_REF)]
+    if send_back:
+        backward += "\n    addToPre(g * (lambda_V_post - lambda_I_post));"
+        refs.insert(0, ("lambda_V_post", "scalar", RO_REF))
     return create_weight_update_model(
-        "EVPSynapse",
-        vars=[("g", "scalar", RO), ("Gradient", "scalar")],
-        pre_neuron_var_refs=[("back_spike_pre", "int", RO_REF)],
-        post_neuron_var_refs=[("lambda_V_post", "scalar", RO_REF),
-                              ("lambda_I_post", "scalar", RO_REF),
-                              ("tau_syn_post", "scalar", RO_REF)],
-        pre_spike_syn_code="addToPost(g);",
-        pre_event_threshold_condition_code="back_spike_pre",
-        pre_event_syn_code="Gradient -= tau_syn_post * lambda_I_post;\n"
-                           "addToPre(g * (lambda_V_post - lambda_I_post));")
-
-
-def input_synapse():
-    """From the input population, whose spikes are its forward spikes (arriving in steps 1 ..
-    S) and their replays in the backward steps (arriving after S): the former add g to the
-    target's current, the latter accumulate dL/dg = -tau_syn lambda_I of the target."""
-    return create_weight_update_model(
-        "EVPInputSynapse", params=[("trial_steps", "int")],
-        vars=[("g", "scalar", RO), ("Gradient", "scalar")],
-        post_neuron_var_refs=[("lambda_I_post", "scalar", RO_REF),
-                              ("tau_syn_post", "scalar", RO_REF)],
-        pre_spike_syn_code="""
-if ((int)(t / dt + 0.5) <= trial_steps) {
+        "EVPSynapse" if send_back else "EVPInputSynapse", params=[("trial_steps", "int")],
+        vars=[("g", "scalar", RO), ("Gradient", "scalar")], post_neuron_var_refs=refs,
+        pre_spike_syn_code=f"""
+const int step = (int)(t / dt + 0.5);
+if (step > trial_steps) {{
+    {backward}
+}}
+else if (step > 0) {{
     addToPost(g);
-}
-else {
-    Gradient -= tau_syn_post * lambda_I_post;
-}
+}}
 """)
 
 

@@ -136,10 +136,10 @@ class EventPropNetwork:
             params = {"v_thresh": p["V_THRESH"], "v_reset": p["V_RESET"], "trial_steps": S,
                       "max_spikes": nmax}
             state = {"V": p["V_RESET"], "lambda_V": 0.0, "lambda_I": 0.0, "n_spk": 0, "p": 0,
-                     "back_spike": 0, "due": 0, "ImV": 0.0}
+                     "back_spike": 0, "due": models.NO_STEP, "ImV": 0.0, "jump_ImV": 0.0}
             if p["HIDDEN_NEURON_TYPE"] == "ALIF":
                 params.update(tau_B=p["TAU_B"], B_incr=p["B_INCR"])
-                state.update(B=p["B_INIT"], lambda_B=0.0)
+                state.update(B=p["B_INIT"], lambda_B=0.0, jump_B=0.0)
             if p["REG_TYPE"] != "none":
                 params.update(lbd_upper=p["LBD_UPPER"], lbd_lower=p["LBD_LOWER"],
                               nu_upper=p["NU_UPPER"])
@@ -173,7 +173,8 @@ class EventPropNetwork:
                           tau0=p["TAU_0"], alpha=p["ALPHA"])
             if loss == "first_spike_exp":
                 params["tau1"] = p["TAU_1"]
-            state.update(first_step=-1, n_spk=0, p=0, back_spike=0, due=0, ImV=0.0)
+            state.update(first_step=-1, n_spk=0, p=0, back_spike=0, due=models.NO_STEP,
+                         ImV=0.0, jump_ImV=0.0)
         if loss == "max":
             state["max_step"] = 0
         if p["TRAIN_TAU_OUTPUT"]:
@@ -244,19 +245,15 @@ class EventPropNetwork:
         state = {"g": weights.ravel(), "Gradient": 0.0}
         post = {"lambda_I_post": create_var_ref(target, "lambda_I"),
                 "tau_syn_post": create_var_ref(target, "tau_syn")}
-        if source is self.input:
-            wu = init_weight_update(models.input_synapse(), {"trial_steps": self.trial_steps},
-                                    state, post_var_refs=post)
-        else:
+        send_back = source is not self.input
+        if send_back:
             post["lambda_V_post"] = create_var_ref(target, "lambda_V")
-            wu = init_weight_update(
-                models.eventprop_synapse(), {}, state,
-                pre_var_refs={"back_spike_pre": create_var_ref(source, "back_spike")},
-                post_var_refs=post)
+        wu = init_weight_update(models.eventprop_synapse(send_back),
+                                {"trial_steps": self.trial_steps}, state, post_var_refs=post)
         psm = init_postsynaptic(models.exp_curr(), {}, {},
                                 {"alpha_s": create_var_ref(target, "alpha_s")})
         sg = self.model.add_synapse_population(name, "DENSE", source, target, wu, psm)
-        if source is not self.input:
+        if send_back:
             sg.pre_target_var = "RevISyn"
         self.synapses[name] = sg
 
@@ -289,8 +286,7 @@ class EventPropNetwork:
                                reads=[("startSpike", "int")]),
             {}, {}, {n: create_var_ref(self.input, n) for n in ("p", "startSpike")})
         values = [("V", "scalar", "v_reset"), ("lambda_V", "scalar", "0.0"),
-                  ("lambda_I", "scalar", "0.0"), ("n_spk", "int", "0"), ("p", "int", "0"),
-                  ("back_spike", "int", "0")]
+                  ("lambda_I", "scalar", "0.0")] + models.RING_RESET
         params = {"v_reset": p["V_RESET"]}
         if p["HIDDEN_NEURON_TYPE"] == "ALIF":
             values += [("B", "scalar", "b_init"), ("lambda_B", "scalar", "0.0")]
@@ -305,8 +301,7 @@ class EventPropNetwork:
         if loss in models.FIRST_SPIKE_LOSSES:
             # A silent output counts as spiking 1 ms after the trial
             logit0 = -(p["TRIAL_MS"] + 1.0) / p["TAU_0"]
-            values += [("first_step", "int", "-1"), ("n_spk", "int", "0"), ("p", "int", "0"),
-                       ("back_spike", "int", "0")]
+            values += [("first_step", "int", "-1")] + models.RING_RESET
         else:
             logit0 = p["V_RESET"] if loss == "max" else 0.0
         if loss == "max":

@@ -350,6 +350,28 @@ def test_spikes_of_the_last_step_stay_in_their_trial():
         assert_same_gradients(grads, fresh[1], rtol=0)
 
 
+def test_hidden_spikes_of_the_last_step_stay_in_their_trial():
+    # A hidden spike of the last forward step has its backward spike in the step after the
+    # trial, the one an evaluation runs to deliver the last spikes; it reaches the outgoing
+    # synapses in the first step of the next trial, which must ignore it
+    S = round(SMALL["TRIAL_MS"] / SMALL["DT_MS"])
+    busy = [(np.arange(0.0, SMALL["TRIAL_MS"], SMALL["DT_MS"]) % SMALL["TRIAL_MS"],
+             np.arange(S) % 4) for _ in range(4)]
+    strong = dict(INPUT_HIDDEN_MEAN=30.0, INPUT_HIDDEN_STD=3.0, N_MAX_SPIKE=S)
+    recorder = EventPropNetwork({**SMALL, **strong, "BACKEND": os.environ["EVENTPROP_BACKEND"]},
+                                4, 3, record_spikes=["hidden0"])
+    spikes = recorder.evaluate_batch(busy, [0, 1, 2, 0], record=True).recording["spikes"]
+    last_step = [np.any(np.round(t / SMALL["DT_MS"]) == S - 1) for t, _ in spikes["hidden0"]]
+    assert any(last_step)
+    X, Y = examples(4)
+    fresh = network(**strong).gradients(X, Y)
+    used = network(**strong)
+    used.evaluate_batch(busy, [0, 1, 2, 0])
+    loss, grads = used.gradients(X, Y)
+    assert loss == fresh[0]
+    assert_same_gradients(grads, fresh[1], rtol=0)
+
+
 def test_spike_steps_beyond_16_bits_are_kept_whole():
     # Spike steps are stored in 16 bits only where the trial's steps fit. In a trial of 50,000
     # steps, an example whose spikes come 400 ms late (steps above 32,767) must give the
