@@ -9,9 +9,11 @@ W1 (the default): T = 1000 ms and hidden sizes 128, 256, 512, 1024. W2 (``--w2``
 at T = 500, 1000, 2000, 4000 ms. For each configuration: seconds per training batch (forward
 + backward + update; median, min, max of the repeats after one warm-up batch), examples per
 second, synaptic events per second (forward spikes x fan-out plus the same backward events),
-neuron updates per second, and memory: the process's peak resident set (``ru_maxrss``, the
-main figure), its resident set after the imports, the examples and the model build (the
-baseline) and the peak above that baseline; on the cuda backend also the GPU memory in use.
+neuron updates per second, where a batch's time goes (cpu backend: the forward and backward
+runs, the custom updates, the host), and memory: the process's peak resident set
+(``ru_maxrss``, the main figure), its resident set after the imports, the examples and the
+model build (the baseline) and the peak above that baseline; on the cuda backend also the
+GPU memory in use.
 With ``--epoch``, also the seconds for one SHD-sized epoch (8,156 examples, 255 batches).
 
 ``ru_maxrss`` is a process-wide high-water mark, so with more than one configuration each one
@@ -52,6 +54,9 @@ W2_HIDDEN, W2_TRIAL_MS = 256, [500.0, 1000.0, 2000.0, 4000.0]
 POOL_BATCHES = 1               # batches of examples the repeats cycle through: the data (4 bytes a
 #                                spike, for EventProp and BPTT alike) are held once
 BUSY_CORES = 0.25              # other processes' load above which times are flagged
+# Where a batch's time goes: the model's forward and backward runs, its custom updates
+# (softmax, gradient reduction, Adam), and the host (encoding the batch, copies, Python)
+PHASES = ("forward", "backward", "updates", "host")
 
 
 def poisson_examples(n, rng, trial_ms=T_MS):
@@ -233,6 +238,32 @@ def gpu_memory():
         return None
 
 
+class PhaseClock:
+    """Seconds a model spends in its forward runs (``steps`` steps), its backward runs (any
+    other length) and its custom updates, from wrapping its ``run`` and ``custom_update``;
+    on the cpu backend these return when the work is done (cuda launches return at once)."""
+
+    def __init__(self, model, steps):
+        self.spent = dict.fromkeys(PHASES[:3], 0.0)
+        run, update = model.run, model.custom_update
+
+        def timed_run(n):
+            start = time.perf_counter()
+            run(n)
+            self.spent["forward" if n == steps else "backward"] += time.perf_counter() - start
+
+        def timed_update(group):
+            start = time.perf_counter()
+            update(group)
+            self.spent["updates"] += time.perf_counter() - start
+        model.run, model.custom_update = timed_run, timed_update
+
+    def take(self):
+        """The seconds spent since the last take, by phase."""
+        spent, self.spent = self.spent, dict.fromkeys(self.spent, 0.0)
+        return spent
+
+
 def engine_arrays_mb(net):
     """The engine's state arrays (cpu backend: the loaded runtime's arrays), MB, by kind."""
     arrays = getattr(getattr(net.model, "_loaded", None), "arrays", None)
@@ -267,7 +298,8 @@ def measure(hidden, backend, repeats, pool, labels, trial_ms=T_MS, max_spikes=N_
     net = network(hidden, backend, trial_ms, max_spikes, input_gain)
     base_rss = rss_mb()
     steps = net.trial_steps
-    times, events = [], []
+    times, events, phases = [], [], []
+    clock = PhaseClock(net.model, steps) if backend == "cpu" else None
     most_hidden = hidden_spikes = 0
     for r in range(repeats + 1):
         k = (r * BATCH) % len(pool)
@@ -275,6 +307,7 @@ def measure(hidden, backend, repeats, pool, labels, trial_ms=T_MS, max_spikes=N_
         start = time.perf_counter()
         spikes = net.train_batch(X, Y).spikes
         elapsed = time.perf_counter() - start
+        spent = clock.take() if clock else None
         n_spk = net.hidden[0].vars["n_spk"]
         n_spk.pull_from_device()
         most_hidden = max(most_hidden, int(np.max(n_spk.view)))
@@ -284,6 +317,8 @@ def measure(hidden, backend, repeats, pool, labels, trial_ms=T_MS, max_spikes=N_
             times.append(elapsed)
             events.append(2 * fan_out)
             hidden_spikes += spikes["hidden0"]
+            if spent:
+                phases.append({**spent, "host": elapsed - sum(spent.values())})
     row = spread(times)
     median = row["s_per_batch"]
     neuron_updates = (NUM_INPUT + hidden + NUM_OUTPUT) * BATCH * (2 * steps + 1)
@@ -298,6 +333,8 @@ def measure(hidden, backend, repeats, pool, labels, trial_ms=T_MS, max_spikes=N_
         "input_spikes_per_example": statistics.mean(len(t) for t, _ in pool),
         "pool_mb": pool_mb(pool),
         "max_spikes_seen": {"input": max_input_spikes(pool), "hidden": most_hidden},
+        "phases_s": ({name: statistics.median(p[name] for p in phases) for name in PHASES}
+                     if phases else None),
         "peak_rss_mb": peak, "import_rss_mb": import_rss, "base_rss_mb": base_rss,
         "peak_above_base_mb": peak - base_rss,
         "engine_arrays_mb": engine_arrays_mb(net),
@@ -352,7 +389,8 @@ def table_header():
     return ("| hidden | T ms | s / batch (min-max) | examples / s | syn. events / s | "
             "neuron updates / s | peak RSS MB | baseline MB | peak - baseline MB | "
             "hidden rate Hz | max spikes/neuron in, hid (N_MAX_SPIKE) | GPU MB | "
-            "other load (cores) |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+            "ms: forward / backward / updates / host | other load (cores) |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 def table_row(row):
@@ -364,10 +402,17 @@ def table_row(row):
             f"{row['hidden_rate_hz']:.2g} | {seen['input']}, {seen['hidden']} "
             f"({row['n_max_spike']}) | "
             f"{'-' if row['gpu_memory_mb'] is None else format(row['gpu_memory_mb'], '.0f')} | "
-            f"{load_text(row)} |")
+            f"{phases_text(row)} | {load_text(row)} |")
     if "epoch_s" in row:
         line += f" epoch of {SHD_TRAIN_EXAMPLES} examples: {row['epoch_s']:.2f} s"
     return line
+
+
+def phases_text(row):
+    """The medians of a batch's time by phase, ms (cpu backend only)."""
+    if not row.get("phases_s"):
+        return "-"
+    return " / ".join(f"{1e3 * row['phases_s'][name]:.1f}" for name in PHASES)
 
 
 def load_text(row):

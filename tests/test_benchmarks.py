@@ -1,7 +1,7 @@
 """The benchmarks' BPTT reference (benchmarks/bptt_reference.py) is the engine's network: its
 constants, its initial weights and, where PyTorch is installed, its forward pass, spike for
-spike; the SHD data benchmark runs its stages on the data it writes. No timing is asserted
-anywhere."""
+spike; the SHD data benchmark runs its stages on the data it writes; the step benchmark's
+clock puts each call in its phase. No timing is asserted anywhere."""
 import json
 import os
 import subprocess
@@ -48,6 +48,27 @@ def test_poisson_examples_keep_the_shd_rate_at_any_trial_length():
     assert np.mean(counts) == pytest.approx(2 * shd_step.SPIKES_PER_EXAMPLE, rel=0.02)
     assert all(t.max() < 2000.0 and i.max() < shd_step.NUM_INPUT for t, i in examples)
     assert 0 < shd_step.max_input_spikes(examples) < shd_step.N_MAX_SPIKE
+
+
+def test_phase_clock_times_forward_and_backward_runs_and_updates_apart(monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr(shd_step.time, "perf_counter", lambda: now[0])
+
+    class Model:           # a run of n steps takes n seconds, an update half a second
+        def run(self, n):
+            now[0] += n
+
+        def custom_update(self, group):
+            now[0] += 0.5
+
+    model = Model()
+    clock = shd_step.PhaseClock(model, steps=2)
+    model.run(2)
+    model.run(3)
+    model.custom_update("Learn")
+    model.custom_update("Reset")
+    assert clock.take() == {"forward": 2.0, "backward": 3.0, "updates": 1.0}
+    assert clock.take() == {"forward": 0.0, "backward": 0.0, "updates": 0.0}
 
 
 def test_data_benchmark_loads_and_augments_the_file_it_writes(tmp_path):
