@@ -42,42 +42,49 @@ def encode_batch(X, batch_size, num_input, n_delay, delay, dt, trial_steps, max_
             raise ValueError(f"example {b}: spike times must be finite and >= 0 ms")
         times.append(t)
         ids.append(i)
-    # one example at a time, so that the temporaries scale with an example, not the batch
+    # one example at a time, so that the temporaries scale with an example, not the batch.
+    # A spike of neuron i at step s is the key (i << shift) + s - NO_STEP and neuron i's
+    # separator the key i << shift, so that one sort lays out every neuron's separator and
+    # then its steps in order, and the low bits of the keys plus NO_STEP are spikeStep
+    shift = (trial_steps - 1 - NO_STEP).bit_length()
+    key_type = np.int32 if n_neurons << shift < 2**31 else np.int64
+    separators = np.arange(n_neurons, dtype=key_type) << shift
+    low = key_type((1 << shift) - 1)
     starts = np.zeros((batch_size, n_neurons), dtype=np.int64)
     counts = np.zeros((batch_size, n_neurons), dtype=np.int64)
     if out is None:
         out = np.empty(spike_step_capacity(batch_size, n_neurons, max_spikes), np.int32)
-    # neuron * trial_steps + step in 32 bits where it fits: half the temporaries, faster sorts
-    key_type = np.int32 if n_neurons * trial_steps < 2**31 else np.int64
     total = 0
     for b in range(batch_size):
+        keys = [separators]
         if b < len(times):
-            keys = np.concatenate([_keys(times[b], ids[b], c * num_input, c * delay, dt,
-                                         trial_steps, key_type)
-                                   for c in range(n_delay + 1)])
-            keys.sort()
-            first = np.ones(len(keys), dtype=bool)
-            np.not_equal(keys[1:], keys[:-1], out=first[1:])
-            keys = keys[first]
-            if p_drop > 0.0:
-                keys = keys[rng.random(len(keys)) >= p_drop]
-        else:
-            keys = np.zeros(0, dtype=key_type)
-        neuron = keys // trial_steps
-        counts[b] = np.bincount(neuron, minlength=n_neurons)
+            keys += [_keys(times[b], ids[b], c * num_input, c * delay, dt, trial_steps, shift,
+                           key_type) for c in range(n_delay + 1)]
+        keys = np.concatenate(keys)
+        keys.sort()
+        first = np.ones(len(keys), dtype=bool)       # spikes of one neuron in one step are one
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        steps = keys[first]
+        steps &= low
+        if p_drop > 0.0:
+            kept = np.ones(len(steps), dtype=bool)
+            spike = steps != 0
+            kept[spike] = rng.random(np.count_nonzero(spike)) >= p_drop
+            steps = steps[kept]
+        steps += NO_STEP
+        separator = np.flatnonzero(steps == NO_STEP)
+        counts[b, :-1] = separator[1:]               # a run ends at the next separator
+        counts[b, -1] = len(steps)
+        counts[b] -= separator + 1
         if counts[b].max(initial=0) > max_spikes:
             worst = np.argmax(counts[b])
             raise SpikeOverflowError(
                 f"population 'input': neuron {worst} of example {b} has {counts[b, worst]} "
                 f"spikes in one trial, more than N_MAX_SPIKE = {max_spikes}; "
                 f"set N_MAX_SPIKE >= {counts[b, worst]}")
-        # neuron i's run starts after the runs and separators of neurons 0 .. i-1 and its own
-        # separator, so the k-th smallest key lands at k + i + 1
-        starts[b] = total + np.cumsum(counts[b] + 1) - counts[b]
-        block = out[total:total + len(keys) + n_neurons]
-        block[:] = NO_STEP
-        block[np.arange(1, len(keys) + 1, dtype=key_type) + neuron] = keys - neuron * trial_steps
-        total += len(block)
+        starts[b] = total + separator + 1
+        out[total:total + len(steps)] = steps
+        total += len(steps)
     out[total] = NO_STEP
     return (starts.astype(np.int32), (starts + counts).astype(np.int32), out[:total + 1])
 
@@ -87,17 +94,29 @@ def spike_step_capacity(batch_size, n_neurons, max_spikes):
     return batch_size * n_neurons * (max_spikes + 1) + 1
 
 
-def _keys(times, channels, first_neuron, delay, dt, trial_steps, key_type):
-    """neuron * trial_steps + step of each spike inside the trial, ``delay`` ms late, for the
-    neurons ``first_neuron + channel``."""
-    # 1e-6 steps of slack so that a time on the grid maps to its own step
-    step = np.add(times, delay, dtype=np.float64)
-    step /= dt
-    step -= 1e-6
-    np.ceil(step, out=step)
-    inside = step < trial_steps
-    keys = channels[inside].astype(key_type)
+def _keys(times, channels, first_neuron, delay, dt, trial_steps, shift, key_type):
+    """The key (neuron << shift) + step - NO_STEP of each spike inside the trial, ``delay`` ms
+    late, for the neurons ``first_neuron + channel``; the step is the first whose start is at
+    or after the spike."""
+    if np.issubdtype(times.dtype, np.integer) and float(dt).is_integer() and \
+            float(delay).is_integer():
+        # whole ms on a grid of whole ms (how eventprop.data keeps SHD at DT_MS = 1): exact in
+        # integers, and the same steps as the rounding below
+        step = times.astype(np.int64) + int(delay)
+        if dt != 1:
+            step = -(-step // int(dt))
+    else:
+        # 1e-6 steps of slack so that a time on the grid maps to its own step
+        step = np.add(times, delay, dtype=np.float64)
+        step /= dt
+        step -= 1e-6
+        np.ceil(step, out=step)
+    if len(step) and step.max() >= trial_steps:
+        inside = step < trial_steps
+        step, channels = step[inside], channels[inside]
+    keys = channels.astype(key_type)
     keys += first_neuron
-    keys *= trial_steps
-    keys += step[inside].astype(key_type)
+    keys <<= shift
+    keys += step.astype(key_type, copy=False)
+    keys -= NO_STEP
     return keys

@@ -63,3 +63,17 @@ def test_each_run_of_steps_follows_a_separator_and_the_last_is_followed_by_one()
     assert np.all(steps[end] == NO_STEP)
     assert spike_count((start, end, steps)) == np.count_nonzero(steps != NO_STEP)
     assert steps[-1] == NO_STEP
+
+
+def test_whole_ms_times_take_the_steps_of_the_same_times_in_floating_point():
+    # Integer times on a grid of whole ms are turned into steps in integers; the steps must be
+    # those of the same times as floats, at dt 1 and 2, with and without delay copies
+    rng = np.random.default_rng(3)
+    X = [(rng.integers(0, 30, 200).astype(np.uint16), rng.integers(0, 3, 200))
+         for _ in range(2)]
+    floats = [(t.astype(np.float64), i) for t, i in X]
+    for kw in (dict(dt=1.0), dict(dt=2.0), dict(dt=2.0, n_delay=2, delay=3.0)):
+        kw = dict(trial_steps=12, max_spikes=30, **kw)
+        for whole, real in zip(encode(X, **kw), encode(floats, **kw)):
+            np.testing.assert_array_equal(whole, real)
+        assert spike_count(encode(X, **kw)) > 20
