@@ -23,10 +23,10 @@ N_MAX_SPIKE (ring slots per neuron and batch instance: a neuron's spikes in one 
 a gradient) is one fixed value for every T, so that EventProp's state cannot grow with T: the
 default, 256, is about 3x the most spikes any input channel has in a 4 s trial at this rate
 (76 in 128 examples of this rate), far above what the almost silent hidden neurons of the
-initial network emit, and above the 167 of the busiest hidden neuron in 4 s with ``--input-gain 1.5`` (a
-hidden layer at ~25 Hz, as in a trained network); the most spikes per neuron seen in each
-configuration are printed beside it, and a ring that overflows stops the benchmark
-(SPIKE_OVERFLOW "error").
+initial network emit, and above the 167 of the busiest hidden neuron in 4 s with
+``--input-gain 1.5`` (a hidden layer at ~25 Hz, as in a trained network); the most spikes per
+neuron seen in each configuration are printed beside it, and a ring that overflows stops the
+benchmark (SPIKE_OVERFLOW "error").
 
     python benchmarks/shd_step.py [--backend cpu|cuda] [--hidden 128 256 512 1024]
                                   [--trial-ms 1000] [--w2] [--max-spikes 256] [--epoch]
@@ -340,7 +340,7 @@ def measure(hidden, backend, repeats, pool, labels, trial_ms=T_MS, max_spikes=N_
         "engine_arrays_mb": engine_arrays_mb(net),
         "loadavg_1min": os.getloadavg()[0],
         "gpu_memory_mb": (gpu_memory() or 0) / 2**20 if backend == "cuda" else None})
-    return net, row
+    return row
 
 
 def epoch(net, pool, labels):
@@ -359,7 +359,7 @@ def run_one(hidden, trial_ms, backend="cpu", repeats=5, max_spikes=N_MAX_SPIKE,
     import_rss = rss_mb()
     pool, labels = example_pool(trial_ms)
     row = measure(hidden, backend, repeats, pool, labels, trial_ms, max_spikes, import_rss,
-                  input_gain)[1]
+                  input_gain)
     if with_epoch:
         # 255 batches of the pool's 32 examples drive some hidden neurons above 256 spikes
         # in a trial, so the epoch's network has a ring slot for every step: none overflows

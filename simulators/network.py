@@ -20,6 +20,8 @@ from .defaults import p as DEFAULTS, rules as RULES
 from .inputs import SpikeOverflowError, encode_batch, spike_step_capacity
 
 WEIGHT_FLOOR = -3.0e38   # "no clamp" for Adam's min_value on weights
+# The spike ring's variables before the first trial (every trial starts with the Reset group)
+RING_STATE = dict.fromkeys((name for name, _ in models.RING_VARS), 0)
 
 
 def zeros(size):
@@ -135,8 +137,7 @@ class EventPropNetwork:
         for name in self.hidden_names:
             params = {"v_thresh": p["V_THRESH"], "v_reset": p["V_RESET"], "trial_steps": S,
                       "max_spikes": nmax}
-            state = {"V": p["V_RESET"], "lambda_V": 0.0, "lambda_I": 0.0, "n_spk": 0, "p": 0,
-                     "back_spike": 0, "due": models.NO_STEP, "ImV": 0.0, "jump_ImV": 0.0}
+            state = {"V": p["V_RESET"], "lambda_V": 0.0, "lambda_I": 0.0, **RING_STATE}
             if p["HIDDEN_NEURON_TYPE"] == "ALIF":
                 params.update(tau_B=p["TAU_B"], B_incr=p["B_INCR"])
                 state.update(B=p["B_INIT"], lambda_B=0.0, jump_B=0.0)
@@ -173,8 +174,7 @@ class EventPropNetwork:
                           tau0=p["TAU_0"], alpha=p["ALPHA"])
             if loss == "first_spike_exp":
                 params["tau1"] = p["TAU_1"]
-            state.update(first_step=-1, n_spk=0, p=0, back_spike=0, due=models.NO_STEP,
-                         ImV=0.0, jump_ImV=0.0)
+            state.update(first_step=-1, **RING_STATE)
         if loss == "max":
             state["max_step"] = 0
         if p["TRAIN_TAU_OUTPUT"]:

@@ -355,8 +355,7 @@ def test_hidden_spikes_of_the_last_step_stay_in_their_trial():
     # trial, the one an evaluation runs to deliver the last spikes; it reaches the outgoing
     # synapses in the first step of the next trial, which must ignore it
     S = round(SMALL["TRIAL_MS"] / SMALL["DT_MS"])
-    busy = [(np.arange(0.0, SMALL["TRIAL_MS"], SMALL["DT_MS"]) % SMALL["TRIAL_MS"],
-             np.arange(S) % 4) for _ in range(4)]
+    busy = [(np.arange(S) * SMALL["DT_MS"], np.arange(S) % 4) for _ in range(4)]
     strong = dict(INPUT_HIDDEN_MEAN=30.0, INPUT_HIDDEN_STD=3.0, N_MAX_SPIKE=S)
     recorder = EventPropNetwork({**SMALL, **strong, "BACKEND": os.environ["EVENTPROP_BACKEND"]},
                                 4, 3, record_spikes=["hidden0"])
