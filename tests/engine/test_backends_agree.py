@@ -2,10 +2,12 @@
 
 The recurrent network of test_network_reference performs the same IEEE operations in the
 same order on both backends (its sums follow the spike order, which both keep), so the
-spikes and voltages must agree bit for bit."""
+spikes and voltages must agree bit for bit, whether the cuda backend keeps its spike lists
+in shared memory (as it does where they fit) or in device memory."""
 import numpy as np
 import pytest
 
+from eventprop.engine.backends import cuda_codegen
 from eventprop.engine.backends.cuda import gpu_available
 
 from test_network_reference import network, simulate_engine
@@ -13,7 +15,9 @@ from test_network_reference import network, simulate_engine
 pytestmark = pytest.mark.skipif(not gpu_available(), reason="needs a GPU: CuPy finds none")
 
 
-def test_cuda_matches_cpu_bit_for_bit(precision, monkeypatch):
+@pytest.mark.parametrize("shared_bytes", [cuda_codegen.SHARED_BYTES, 0])
+def test_cuda_matches_cpu_bit_for_bit(precision, shared_bytes, monkeypatch):
+    monkeypatch.setattr(cuda_codegen, "SHARED_BYTES", shared_bytes)
     results = {}
     for name in ("cpu", "cuda"):
         monkeypatch.setenv("EVENTPROP_BACKEND", name)

@@ -333,10 +333,8 @@ class Generator:
             L.append("}")
         for sg in pop.out_syn:
             if uses_add_to_pre(sg):
-                tgt = target(sg.pre_target_var, f"synapse population '{sg.name}' pre_target_var")
-                out_pre = self.a(sg.name + "._outPre")
-                L.append(f"{tgt} += {out_pre}[(size_t)_b * {n} + id]; "
-                         f"{out_pre}[(size_t)_b * {n} + id] = 0;")
+                L.append(self.pre_input(sg, target(
+                    sg.pre_target_var, f"synapse population '{sg.name}' pre_target_var")))
         for cs in pop.current_sources:
             L.append("{")
             L += self.input_code(cs, cs.model, "injection_code", cs.params,
@@ -351,6 +349,12 @@ class Generator:
             L.append(self.user_code(m, "sim_code", m.sim_code))
         L += self.wu_neuron_codes(pop, "dynamics")
         return L
+
+    def pre_input(self, sg, target):
+        """Adds what group ``sg``'s synapses sent back with addToPre to neuron ``id``'s input
+        ``target``, and clears it for the next step."""
+        out_pre = f"{self.a(sg.name + '._outPre')}[(size_t)_b * {sg.src.num_neurons} + id]"
+        return f"{target} += {out_pre}; {out_pre} = 0;"
 
     def event_conditions(self, events, action=None):
         """Each event group's condition for neuron ``id`` and ``action(k, cond)``, by

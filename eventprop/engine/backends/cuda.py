@@ -109,44 +109,44 @@ class CudaBackend:
 
 
 class CudaRuntime(CpuRuntime):
-    """Host arrays as the cpu backend has them, plus their device copies."""
+    """Host arrays as the cpu backend has them, plus their device copies.
+
+    All device work goes into one stream of the runtime's own, in order. Kernels and pushes
+    return at once (a push from pageable memory copies the data out before it returns, so the
+    view may be written again straight away); a pull waits for the work before it. The host
+    can thus prepare the next batch while the GPU runs the last one."""
 
     def __init__(self, backend, model, built, num_rec):
         super().__init__(backend.cpu, model, built.host, num_rec)
         cupy = self.cupy = import_cupy()
         self.device = cupy.cuda.Device(backend.device)
         with self.device:
+            self.stream = cupy.cuda.Stream()
             # the host arrays hold the views, the device arrays the state
             self.dev = {key: cupy.asarray(a) for key, a in self.host.items()}
             self.dev_ptrs = cupy.asarray(np.array([a.data.ptr for a in self.dev.values()],
                                                   dtype=np.uint64))
             self.run_kernel = built.module.get_function("run_steps")
-            # as many threads per block as the kernel's registers allow, in whole warps
-            self.block_size = min(BLOCK_SIZE, self.run_kernel.max_threads_per_block) // 32 * 32
+            if self.run_kernel.max_threads_per_block < BLOCK_SIZE:
+                raise RuntimeError(f"the model's kernel runs at most "
+                                   f"{self.run_kernel.max_threads_per_block} threads per block "
+                                   f"on this GPU; it is built for {BLOCK_SIZE}")
             self.update_kernels = {name: built.module.get_function(f"custom_update_{name}")
                                    for name in self.custom_updates}
         seed = model.seed or int.from_bytes(os.urandom(8), "little")
-        # (seed, launches): the numbers depend on the step, so each launch draws from its own
-        # stream; otherwise runs that restart at timestep 0 would repeat their draws
-        self.stream = np.array([seed & ((1 << 64) - 1), 0], dtype=np.uint64)
+        # (seed, steps run since load), in place of the cpu backend's generator states: the
+        # random numbers of a step depend on both
+        self.rng = np.array([seed & ((1 << 64) - 1), 0], dtype=np.uint64)
 
     def run(self, timestep, n_steps):
-        seed = np.uint64((int(self.stream[0]) + int(self.stream[1]) * 0x9E3779B97F4A7C15)
-                         & ((1 << 64) - 1))
-        self.stream[1] += np.uint64(1)
-        with self.device:
-            self.run_kernel((self.model.batch_size,), (self.block_size,),
-                            (self.dev_ptrs, seed, np.uint64(timestep), np.uint64(n_steps),
-                             np.uint32(self.num_rec)))
-
-    def rng_state(self):
-        return self.stream.copy()
-
-    def set_rng_state(self, state):
-        self.stream[...] = np.asarray(state, dtype=np.uint64)
+        with self.device, self.stream:
+            self.run_kernel((self.model.batch_size,), (BLOCK_SIZE,),
+                            (self.dev_ptrs, self.rng[0], self.rng[1], np.uint64(timestep),
+                             np.uint64(n_steps), np.uint32(self.num_rec)))
+        self.rng[1] += np.uint64(n_steps)
 
     def custom_update(self, name, timestep):
-        with self.device:
+        with self.device, self.stream:
             self.update_kernels[name]((CUSTOM_UPDATE_BLOCKS,), (256,),
                                       (self.dev_ptrs, np.uint64(timestep)))
 
@@ -154,23 +154,25 @@ class CudaRuntime(CpuRuntime):
         super().set_dynamic_param(group, key, value)
         key = f"{group.name}._dyn"
         with self.device:
-            self.dev[key].set(self.arrays[key])
+            self.dev[key].set(self.arrays[key], stream=self.stream)
 
     def push(self, array, count=None):
         with self.device:
-            self.dev[array.key][:count].set(self.host[array.key][:count])
+            self.dev[array.key][:count].set(self.host[array.key][:count], stream=self.stream)
 
     def pull(self, array):
         with self.device:
-            self.dev[array.key].get(out=self.host[array.key])
+            self.dev[array.key].get(out=self.host[array.key], stream=self.stream, blocking=True)
 
     def spike_recording_data(self, pop):
         key = f"{pop.name}._recSpk"
         if key in self.dev:
             with self.device:
-                self.dev[key].get(out=self.arrays[key])
+                self.dev[key].get(out=self.arrays[key], stream=self.stream, blocking=True)
         return super().spike_recording_data(pop)
 
     def unload(self):
+        # the memory goes back to CuPy's pool, for other streams: the kernels must be done
+        self.stream.synchronize()
         super().unload()
         self.dev = {}
