@@ -5,15 +5,15 @@ and an SHD-sized epoch.
 trial of T ms has about 8 T spikes), one recurrent hidden layer of LIF neurons, 20
 leaky-integrator outputs, loss sum_weigh_exp, dt = 1 ms, batch 32, Adam.
 
-W1 (the default): T = 1000 ms and hidden sizes 128, 256, 512, 1024. W2 (``--w2``): 256 hidden
-at T = 500, 1000, 2000, 4000 ms. For each configuration: seconds per training batch (forward
-+ backward + update; median, min, max of the repeats after one warm-up batch), examples per
-second, synaptic events per second (forward spikes x fan-out plus the same backward events),
-neuron updates per second, where a batch's time goes (cpu backend: the forward and backward
-runs, the custom updates, the host), and memory: the process's peak resident set
-(``ru_maxrss``, the main figure), its resident set after the imports, the examples and the
-model build (the baseline) and the peak above that baseline; on the cuda backend also the
-GPU memory in use.
+W1 (the default): T = 1000 ms and hidden sizes 128, 256, 512, 1024. W2 (``--w2``): 256
+hidden at T = 500, 1000, 2000, 4000 ms. For each configuration: seconds per training batch
+(forward + backward + update; median, min, max of the repeats after one warm-up batch),
+examples per second, synaptic events per second (forward spikes x fan-out plus the same
+backward events), neuron updates per second, where a batch's time goes (the forward and
+backward runs, the custom updates, the host; on the cuda backend each phase waits for the
+GPU before and after it), and memory: the process's peak resident set (``ru_maxrss``, the
+main figure), its resident set after the imports, the examples and the model build (the
+baseline) and the peak above that baseline; on the cuda backend also the GPU memory in use.
 With ``--epoch``, also the seconds for one SHD-sized epoch (8,156 examples, 255 batches).
 
 ``ru_maxrss`` is a process-wide high-water mark, so with more than one configuration each one
@@ -238,24 +238,35 @@ def gpu_memory():
         return None
 
 
+def gpu_sync():
+    """A function that waits until the GPU has done all its work."""
+    import cupy
+    return cupy.cuda.runtime.deviceSynchronize
+
+
 class PhaseClock:
     """Seconds a model spends in its forward runs (``steps`` steps), its backward runs (any
-    other length) and its custom updates, from wrapping its ``run`` and ``custom_update``;
-    on the cpu backend these return when the work is done (cuda launches return at once)."""
+    other length) and its custom updates, from wrapping its ``run`` and ``custom_update``.
+    On the cpu backend these return when the work is done; cuda launches return at once, so
+    there ``sync`` (waiting for the GPU) runs before and after each, and the host's work no
+    longer overlaps the GPU's."""
 
-    def __init__(self, model, steps):
+    def __init__(self, model, steps, sync=lambda: None):
         self.spent = dict.fromkeys(PHASES[:3], 0.0)
         run, update = model.run, model.custom_update
 
-        def timed_run(n):
+        def timed(phase, call, arg):
+            sync()
             start = time.perf_counter()
-            run(n)
-            self.spent["forward" if n == steps else "backward"] += time.perf_counter() - start
+            call(arg)
+            sync()
+            self.spent[phase] += time.perf_counter() - start
+
+        def timed_run(n):
+            timed("forward" if n == steps else "backward", run, n)
 
         def timed_update(group):
-            start = time.perf_counter()
-            update(group)
-            self.spent["updates"] += time.perf_counter() - start
+            timed("updates", update, group)
         model.run, model.custom_update = timed_run, timed_update
 
     def take(self):
@@ -299,7 +310,7 @@ def measure(hidden, backend, repeats, pool, labels, trial_ms=T_MS, max_spikes=N_
     base_rss = rss_mb()
     steps = net.trial_steps
     times, events, phases = [], [], []
-    clock = PhaseClock(net.model, steps) if backend == "cpu" else None
+    clock = PhaseClock(net.model, steps, gpu_sync() if backend == "cuda" else lambda: None)
     most_hidden = hidden_spikes = 0
     for r in range(repeats + 1):
         k = (r * BATCH) % len(pool)
@@ -307,7 +318,7 @@ def measure(hidden, backend, repeats, pool, labels, trial_ms=T_MS, max_spikes=N_
         start = time.perf_counter()
         spikes = net.train_batch(X, Y).spikes
         elapsed = time.perf_counter() - start
-        spent = clock.take() if clock else None
+        spent = clock.take()
         n_spk = net.hidden[0].vars["n_spk"]
         n_spk.pull_from_device()
         most_hidden = max(most_hidden, int(np.max(n_spk.view)))
@@ -317,8 +328,7 @@ def measure(hidden, backend, repeats, pool, labels, trial_ms=T_MS, max_spikes=N_
             times.append(elapsed)
             events.append(2 * fan_out)
             hidden_spikes += spikes["hidden0"]
-            if spent:
-                phases.append({**spent, "host": elapsed - sum(spent.values())})
+            phases.append({**spent, "host": elapsed - sum(spent.values())})
     row = spread(times)
     median = row["s_per_batch"]
     neuron_updates = (NUM_INPUT + hidden + NUM_OUTPUT) * BATCH * (2 * steps + 1)
@@ -333,8 +343,7 @@ def measure(hidden, backend, repeats, pool, labels, trial_ms=T_MS, max_spikes=N_
         "input_spikes_per_example": statistics.mean(len(t) for t, _ in pool),
         "pool_mb": pool_mb(pool),
         "max_spikes_seen": {"input": max_input_spikes(pool), "hidden": most_hidden},
-        "phases_s": ({name: statistics.median(p[name] for p in phases) for name in PHASES}
-                     if phases else None),
+        "phases_s": {name: statistics.median(p[name] for p in phases) for name in PHASES},
         "peak_rss_mb": peak, "import_rss_mb": import_rss, "base_rss_mb": base_rss,
         "peak_above_base_mb": peak - base_rss,
         "engine_arrays_mb": engine_arrays_mb(net),
@@ -412,7 +421,7 @@ def table_row(row):
 
 
 def phases_text(row):
-    """The medians of a batch's time by phase, ms (cpu backend only)."""
+    """The medians of a batch's time by phase, ms."""
     if not row.get("phases_s"):
         return "-"
     return " / ".join(f"{1e3 * row['phases_s'][name]:.1f}" for name in PHASES)
