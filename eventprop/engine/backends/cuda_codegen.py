@@ -148,6 +148,11 @@ class CudaGenerator(Generator):
             for sg in pop.out_syn:
                 if sg.wu_model.pre_event_syn_code:
                     self.lists.append((f"{sg.name}._ev", f"{sg.name}._evCnt", pop.num_neurons))
+        # addToPre: one sum per warp, so that their order is fixed (see pre_input)
+        for sg in model.synapse_populations.values():
+            if uses_add_to_pre(sg) and sg.name + "._outPreWarps" not in layout.by_key:
+                layout.add(sg.name + "._outPreWarps", "scalar",
+                           model.batch_size * WARPS * sg.src.num_neurons)
         self.list_index = {key: k for k, (key, _, _) in enumerate(self.lists)}
         self.word_offsets, self.id_offsets = [], []
         words = ids = 0
@@ -166,11 +171,6 @@ class CudaGenerator(Generator):
             self.first_thread[sg.name] = first % BLOCK_SIZE
             first += (sg.trg.num_neurons if sg.matrix_type == SynapseMatrixType.DENSE
                       else layout.sparse[sg.name].stride)
-        # addToPre: one sum per warp, so that their order is fixed (see pre_input)
-        for sg in model.synapse_populations.values():
-            if uses_add_to_pre(sg) and sg.name + "._outPreWarps" not in layout.by_key:
-                layout.add(sg.name + "._outPreWarps", "scalar",
-                           model.batch_size * WARPS * sg.src.num_neurons)
         if not self.shared:
             for key, _, n in self.lists:
                 if key + "Flag" not in layout.by_key:
