@@ -169,8 +169,7 @@ class CudaGenerator(Generator):
         self.first_thread, first = {}, 0
         for sg in model.synapse_populations.values():
             self.first_thread[sg.name] = first % BLOCK_SIZE
-            first += (sg.trg.num_neurons if sg.matrix_type == SynapseMatrixType.DENSE
-                      else layout.sparse[sg.name].stride)
+            first += self.row_threads(sg)
         if not self.shared:
             for key, _, n in self.lists:
                 if key + "Flag" not in layout.by_key:
@@ -241,15 +240,21 @@ class CudaGenerator(Generator):
         return "\n".join(f"{target} += ({sums})[{w * n}]; ({sums})[{w * n}] = 0;"
                           for w in self.group_warps(sg))
 
+    def row_threads(self, sg):
+        """The threads that update a row of group ``sg``: one per postsynaptic neuron of a
+        dense group, one per slot of a sparse row."""
+        return (sg.trg.num_neurons if sg.matrix_type == SynapseMatrixType.DENSE
+                else self.lay.sparse[sg.name].stride)
+
     def group_warps(self, sg):
-        """The warps whose threads update group ``sg``."""
-        first = self.first_thread[sg.name]
-        threads = (sg.trg.num_neurons if sg.matrix_type == SynapseMatrixType.DENSE
-                   else self.lay.sparse[sg.name].stride)
+        """The warps whose threads update group ``sg`` (the synapse dynamics of a sparse
+        group take a thread per synapse)."""
+        threads = self.row_threads(sg)
         if sg.wu_model.synapse_dynamics_code and sg.matrix_type != SynapseMatrixType.DENSE:
-            threads = sg.src.num_neurons * threads
+            threads *= sg.src.num_neurons
         if threads >= BLOCK_SIZE:
             return range(WARPS)
+        first = self.first_thread[sg.name]
         return sorted({(first + i) % BLOCK_SIZE // 32 for i in range(threads)})
 
     @staticmethod
