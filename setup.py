@@ -13,7 +13,10 @@ setup(
                       "matplotlib>=3.5"],
     extras_require={
         "test": ["pytest>=7", "scipy>=1.8"],
-        "cuda": ["cupy>=13"],
+        # CuPy wheels for the CUDA major version of the driver (nvidia-smi shows it), with
+        # NVRTC and the runtime from PyPI ("ctk"), so that no CUDA toolkit is needed
+        "cuda12": ["cupy-cuda12x[ctk]>=14"],
+        "cuda13": ["cupy-cuda13x[ctk]>=14"],
         "cluster": ["ray>=2.9"],
         "shd": ["tonic>=1.4"],
         "bench": ["psutil>=5.9", "torch==2.13.0"],

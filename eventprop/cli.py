@@ -25,9 +25,9 @@ def _info(args):
 
 
 def _cuda_status():
+    from .engine.backends.cuda import INSTALL_CUPY, gpu_available
     if importlib.util.find_spec("cupy") is None:
-        return "CuPy not installed (pip install 'eventprop[cuda]')"
-    from .engine.backends.cuda import gpu_available
+        return f"CuPy not installed ({INSTALL_CUPY})"
     if not gpu_available():
         return "CuPy installed, no GPU found"
     import cupy

@@ -20,14 +20,15 @@ from .cuda_codegen import BLOCK_SIZE, CudaGenerator
 
 NVRTC_OPTIONS = ("-std=c++17", "--fmad=false")   # no FMA contraction, as on the cpu backend
 CUSTOM_UPDATE_BLOCKS = 128
+INSTALL_CUPY = ("pip install 'eventprop[cuda13]' or 'eventprop[cuda12]', for the CUDA version "
+                "that nvidia-smi shows")
 
 
 def import_cupy():
     try:
         import cupy
     except ImportError:
-        raise RuntimeError("the cuda backend needs CuPy: pip install 'eventprop[cuda]' "
-                           "(or the cupy-cudaXXx wheel matching your CUDA)") from None
+        raise RuntimeError(f"the cuda backend needs CuPy: {INSTALL_CUPY}") from None
     return cupy
 
 
