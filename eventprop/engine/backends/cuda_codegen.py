@@ -9,7 +9,8 @@ so synapses see spikes in the order the cpu backend does. The lists, their flag 
 table of array pointers sit in shared memory where they fit, so that a synapse group waits
 for device memory once per step (its weights), not three times. Synapse groups start on
 different threads (as GeNN runs them side by side). A dense group gives each thread whole
-postsynaptic neurons (no atomics, sums in the cpu order); sparse groups add atomically.
+postsynaptic neurons, whose input it sums in a register (no atomics, sums in the cpu order);
+sparse groups add atomically.
 ``addToPre`` keeps one sum per warp (the lanes of a row summing in a fixed order), which the
 presynaptic neuron adds up in warp order, so these sums come out the same on every run.
 Custom updates are kernels of their own; variable initialisation runs on the host.
@@ -137,6 +138,7 @@ SHARED_BYTES = 40960
 class CudaGenerator(Generator):
     ADD_TO_PRE = "_add_to_pre(&_outPre[id_pre], ({0}))"
     ATOMIC_ADD_TO_POST = "atomicAdd(&_outPost[id_post], ({0}))"
+    ADD_TO_POST_SUM = "_inPost += ({0})"
 
     def __init__(self, model, layout):
         super().__init__(model, layout)
@@ -297,8 +299,6 @@ class CudaGenerator(Generator):
         if uses_add_to_pre(sg):
             L.append(f"scalar* const _outPre = {self.a(sg.name + '._outPreWarps')} + "
                      f"((size_t)_b * {WARPS} + threadIdx.x / 32) * {npre};")
-        # A thread owns whole postsynaptic neurons of a dense group: plain adds, cpu order
-        add_to_post = self.ADD_TO_POST if dense else self.ATOMIC_ADD_TO_POST
         for kind, (field, key) in enumerate((("pre_spike_syn_code", f"{sg.src.name}._spk"),
                                              ("pre_event_syn_code", f"{sg.name}._ev"))):
             if not getattr(wu, field):
@@ -306,6 +306,7 @@ class CudaGenerator(Generator):
             ids, count = self.id_list(key)
             L.append(f"{{ const uint32_t _n = {count};")
             L.append(f"const uint32_t* const _s = {ids};")
+            add_to_post, before, after = self.post_input(sg, field)
             body = self.synapse_body(sg, field, add_to_post)
             # Spike and event code of one synapse in one step draw from different streams
             rng = (self.rng_declaration(self.sg_rng[sg.name], f"_syn * 3 + {kind}")
@@ -313,6 +314,7 @@ class CudaGenerator(Generator):
             if dense:
                 L.append(f"for (unsigned int id_post = _t; id_post < {npost}; "
                          "id_post += blockDim.x) {")
+                L += before
                 L.append("for (uint32_t _k = 0; _k < _n; _k++) {")
                 L.append("const unsigned int id_pre = _s[_k];")
                 L.append(f"const size_t _syn = (size_t)id_pre * {npost} + id_post;")
@@ -328,14 +330,18 @@ class CudaGenerator(Generator):
                 L.append(f"const unsigned int id_post = {self.a(sg.name + '._ind')}[_syn];")
             L.append(rng)
             L.append(body)
-            L.append("}}}")
+            L.append("}")
+            L += after
+            L.append("}}")
         if wu.synapse_dynamics_code:
+            add_to_post, before, after = self.post_input(sg, "synapse_dynamics_code")
             body = self.synapse_body(sg, "synapse_dynamics_code", add_to_post)
             rng = (self.rng_declaration(self.sg_rng[sg.name], "_syn * 3 + 2")
                    if sg.name in self.sg_rng else "")
             if dense:
                 L.append(f"for (unsigned int id_post = _t; id_post < {npost}; "
                          "id_post += blockDim.x) {")
+                L += before
                 L.append(f"for (unsigned int id_pre = 0; id_pre < {npre}; id_pre++) {{")
                 L.append(f"const size_t _syn = (size_t)id_pre * {npost} + id_post;")
             else:
@@ -349,9 +355,25 @@ class CudaGenerator(Generator):
             L.append("const unsigned int id_syn = (unsigned int)_syn; (void)id_syn;")
             L.append(rng)
             L.append(body)
-            L.append("}}")
+            L.append("}")
+            L += after
+            L.append("}")
         L.append("}")
         return "\n".join(L)
+
+    def post_input(self, sg, field):
+        """How the loop of code ``field`` over group ``sg`` adds to the postsynaptic input:
+        (addToPost's template, lines before the loop over a neuron's synapses, lines after).
+        A thread owns whole postsynaptic neurons of a dense group, so it sums their input in
+        a register (as GeNN's linSyn) and stores it once, after the loop: the cpu backend's
+        additions in its order, and no store inside the loop to hold up the loads of the
+        next synapses. Sparse groups add atomically."""
+        if sg.matrix_type != SynapseMatrixType.DENSE:
+            return self.ATOMIC_ADD_TO_POST, [], []
+        if "addToPost" not in used_names(getattr(sg.wu_model, field)):
+            return self.ADD_TO_POST_SUM, [], []
+        return (self.ADD_TO_POST_SUM, ["scalar _inPost = _outPost[id_post];"],
+                ["_outPost[id_post] = _inPost;"])
 
     def synapse_blocks(self):
         """Every group's update (see first_thread)."""
