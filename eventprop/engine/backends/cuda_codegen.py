@@ -306,6 +306,7 @@ class CudaGenerator(Generator):
             ids, count = self.id_list(key)
             L.append(f"{{ const uint32_t _n = {count};")
             L.append(f"const uint32_t* const _s = {ids};")
+            L.append("if (_n > 0)")   # a step without spikes loads and stores no sums
             add_to_post, before, after = self.post_input(sg, field)
             body = self.synapse_body(sg, field, add_to_post)
             # Spike and event code of one synapse in one step draw from different streams
