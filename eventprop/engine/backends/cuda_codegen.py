@@ -286,9 +286,10 @@ class CudaGenerator(Generator):
         return L
 
     # -- synapse update -------------------------------------------------------
-    def synapse_block(self, sg, first_thread):
+    def synapse_block(self, sg):
         """The update of group ``sg``, whose first postsynaptic neuron (or synapse) falls to
-        thread ``first_thread``."""
+        thread ``first_thread[sg.name]``."""
+        first_thread = self.first_thread[sg.name]
         wu = sg.wu_model
         npre, npost = sg.src.num_neurons, sg.trg.num_neurons
         dense = sg.matrix_type == SynapseMatrixType.DENSE
@@ -376,11 +377,6 @@ class CudaGenerator(Generator):
         return (self.ADD_TO_POST_SUM, ["scalar _inPost = _outPost[id_post];"],
                 ["_outPost[id_post] = _inPost;"])
 
-    def synapse_blocks(self):
-        """Every group's update (see first_thread)."""
-        return [self.synapse_block(sg, self.first_thread[sg.name])
-                for sg in self.m.synapse_populations.values()]
-
     # -- custom updates -----------------------------------------------------
     def custom_update_block(self, cu):
         """Grid-stride over the elements (or synapses); a batch reduction loops over the
@@ -463,19 +459,19 @@ class CudaGenerator(Generator):
         head = [f"typedef {'float' if self.prec == 'float' else 'double'} scalar;",
                 f"typedef {time_c} timepoint;", HEADER]
         num_arrays = len(self.lay.arrays)
+        funcs = []
         if self.shared:
             head.append(f"__shared__ void* _arrays[{num_arrays}];\n"
                         f"__shared__ uint32_t _flags[{max(1, self.num_words)}];\n"
                         f"__shared__ uint32_t _ids[{max(1, self.num_ids)}];\n"
                         f"__shared__ uint32_t _counts[{len(self.lists)}];")
-        funcs = []
-        if self.shared:
             funcs.append(self.function("__device__ void _load_lists(void** _p, const unsigned int _b)",
                                        "\n".join(self.load_lists())))
         prologue = self.time_names() + "const unsigned int batch = _b; (void)batch;\n"
         step = "\n".join(
             ["(void)_seed; (void)_steps_run; (void)_rec_slot;", prologue]
-            + self.synapse_blocks() + ["__syncthreads();"]
+            + [self.synapse_block(sg) for sg in m.synapse_populations.values()]
+            + ["__syncthreads();"]
             + [self.neuron_block(pop) for pop in m.neuron_populations.values()]
             + ["__syncthreads();"] + self.compaction() + ["__syncthreads();"])
         funcs.append(self.function(
