@@ -1,9 +1,13 @@
 import hashlib
 import os
 import shutil
+import sys
 import tempfile
+from pathlib import Path
 
 import pytest
+
+import emulated_cupy
 
 from eventprop.engine.backends.cpu import CompileError, CpuBackend
 from eventprop.engine.backends.cuda import CudaBackend, check_with_nvcc, gpu_available
@@ -11,15 +15,47 @@ from eventprop.engine.backends.cuda import CudaBackend, check_with_nvcc, gpu_ava
 # Compiled models are cached per test session unless a cache is given
 os.environ.setdefault("EVENTPROP_CACHE_DIR", tempfile.mkdtemp(prefix="eventprop_cache_"))
 
-# Every test runs on each backend present: cpu always, cuda where CuPy finds a GPU
-BACKENDS = ["cpu"] + (["cuda"] if gpu_available() else [])
+# Every test runs on each backend present: cpu always, cuda where CuPy finds a GPU. Without
+# one, the engine tests run the cuda backend on an emulated GPU (emulated_cupy), as do the
+# tests that compare its gradients with the cpu backend's (the finite-difference tests of
+# tests/network take too many steps for an emulated GPU)
+GPU = gpu_available()
+BACKENDS = ["cpu"] + (["cuda"] if GPU else [])
+EMULATED_CUDA_TESTS = Path(__file__).parent / "engine"
 
 
-@pytest.fixture(autouse=True, params=BACKENDS)
+def pytest_report_header(config):
+    return "cuda backend: " + ("on the GPU" if GPU else "on an emulated GPU in tests/engine")
+
+
+def _parametrized_names(metafunc):
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0]
+        yield from (n.strip() for n in names.split(",")) if isinstance(names, str) else names
+
+
+def pytest_generate_tests(metafunc):
+    # a test that parametrizes "backend" itself keeps its own
+    if "backend" in metafunc.fixturenames and "backend" not in _parametrized_names(metafunc):
+        emulated = not GPU and metafunc.definition.path.is_relative_to(EMULATED_CUDA_TESTS)
+        metafunc.parametrize("backend", BACKENDS + (["cuda"] if emulated else []),
+                             indirect=True)
+
+
+@pytest.fixture
+def cuda_device(monkeypatch):
+    """CuPy: the real one where it finds a GPU, else the emulated GPU of emulated_cupy."""
+    if not GPU:
+        monkeypatch.setitem(sys.modules, "cupy", emulated_cupy)
+
+
+@pytest.fixture(autouse=True)
 def backend(request, monkeypatch):
     """The backend of every model a test builds without naming one. On the cpu backend the
     views are kept apart from the state (host_copies), so that a test that forgets a
     push_to_device / pull_from_device fails here as it would on a GPU."""
+    if request.param == "cuda":
+        request.getfixturevalue("cuda_device")
     monkeypatch.setenv("EVENTPROP_BACKEND", request.param)
     init = CpuBackend.__init__
     monkeypatch.setattr(CpuBackend, "__init__",

@@ -1,18 +1,17 @@
-"""The cuda backend against the cpu backend on the same model (where a GPU is present).
+"""The cuda backend against the cpu backend on the same model (on the GPU, or an emulated one).
 
-The recurrent network of test_network_reference performs the same IEEE operations in the
-same order on both backends (its sums follow the spike order, which both keep), so the
-spikes and voltages must agree bit for bit, whether the cuda backend keeps its spike lists
-in shared memory (as it does where they fit) or in device memory."""
+The recurrent network of test_network_reference, with dense recurrence, performs the same IEEE
+operations in the same order on both backends (its sums follow the spike order, which both
+keep), so the spikes and voltages must agree bit for bit, whether the cuda backend keeps its
+spike lists in shared memory (as it does where they fit) or in device memory."""
 import numpy as np
 import pytest
 
 from eventprop.engine.backends import cuda_codegen
-from eventprop.engine.backends.cuda import gpu_available
 
 from test_network_reference import network, simulate_engine
 
-pytestmark = pytest.mark.skipif(not gpu_available(), reason="needs a GPU: CuPy finds none")
+pytestmark = pytest.mark.usefixtures("cuda_device")
 
 
 @pytest.mark.parametrize("shared_bytes", [cuda_codegen.SHARED_BYTES, 0])
@@ -21,6 +20,6 @@ def test_cuda_matches_cpu_bit_for_bit(precision, shared_bytes, monkeypatch):
     results = {}
     for name in ("cpu", "cuda"):
         monkeypatch.setenv("EVENTPROP_BACKEND", name)
-        results[name] = simulate_engine(precision, 5, *network(5))
+        results[name] = simulate_engine(precision, 5, *network(5), recurrence="DENSE")
     for cpu, cuda in zip(results["cpu"], results["cuda"]):
         np.testing.assert_array_equal(cpu, cuda)

@@ -1,15 +1,16 @@
-"""EventProp gradients on the cuda backend against the cpu backend (where a GPU is present).
+"""EventProp gradients on the cuda backend (on the GPU, or an emulated one) against the cpu
+backend.
 
-The feedback sums (addToPre) are atomic on the GPU, so their order differs: the gradients
-agree to a few units in the last place of double precision, not bit for bit."""
+The cuda backend sums the feedback (addToPre) of a warp's lanes in a tree, in another order
+than the cpu backend: the gradients agree to a few units in the last place of double
+precision, not bit for bit."""
 import numpy as np
 import pytest
 
 import models
-from eventprop.engine.backends.cuda import gpu_available
 from simulators.base import EventPropNetwork
 
-pytestmark = pytest.mark.skipif(not gpu_available(), reason="needs a GPU: CuPy finds none")
+pytestmark = pytest.mark.usefixtures("cuda_device")
 
 P = dict(NUM_HIDDEN=8, DT_MS=0.1, TRIAL_MS=20.0, N_BATCH=4, PRECISION="double", MODEL_SEED=5,
          INPUT_HIDDEN_MEAN=1.0, INPUT_HIDDEN_STD=0.5, HIDDEN_OUTPUT_MEAN=1.0,
