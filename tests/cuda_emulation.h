@@ -16,7 +16,8 @@
 // threads wait where. A shuffle from a lane outside the mask, which CUDA leaves undefined,
 // returns all bits set (NaN as a float). Shared memory is set to all bits set before every
 // block, so that a block which reads what it did not write reads poison, not the block
-// before's values.
+// before's values. Threads that can go on run in the order of their ids, or the other way
+// round: a race between two threads gives different results in the two orders.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -105,6 +106,7 @@ struct Launch {
     dim3 block_idx{0, 0, 0}, block_dim{1, 1, 1}, grid_dim{1, 1, 1};
     void (*kernel)(void*) = nullptr;
     void* kernel_args = nullptr;
+    bool reverse = false;
 };
 
 inline thread_local Launch* launch_state = nullptr;
@@ -242,11 +244,14 @@ inline std::string run_block() {
         L.ready.push_back(i);
     }
     for (;;) {
-        // in thread order, as a warp's lanes run together
+        // in order of thread id, as a warp's lanes run together
         while (!L.ready.empty()) {
             std::vector<unsigned int> round;
             round.swap(L.ready);
             std::sort(round.begin(), round.end());
+            if (L.reverse) {
+                std::reverse(round.begin(), round.end());
+            }
             for (unsigned int i : round) {
                 L.current = &L.threads[i];
                 _emu_switch(&L.scheduler_sp, L.current->sp);
@@ -285,23 +290,25 @@ inline std::string run_block() {
     }
 }
 
-// Runs ``kernel(args)`` on a grid of ``grid`` blocks of ``block`` threads; returns 0, or 1
-// with the error in ``error``
+// Runs ``kernel(args)`` on a grid of ``grid`` blocks of ``block`` threads, the blocks and the
+// threads that can go on in the order of their ids or (``reverse``) the other way round;
+// returns 0, or 1 with the error in ``error``
 inline int launch(unsigned int grid, unsigned int block, void (*kernel)(void*), void* args,
-                  char* error, size_t error_size) {
+                  bool reverse, char* error, size_t error_size) {
     Launch L;
     L.grid_dim = dim3{grid, 1, 1};
     L.block_dim = dim3{block, 1, 1};
     L.kernel = kernel;
     L.kernel_args = args;
+    L.reverse = reverse;
     L.threads.resize(block);
     while (stacks.size() < block) {
         stacks.emplace_back(new char[STACK_BYTES]);
     }
     launch_state = &L;
     std::string message;
-    for (unsigned int b = 0; b < grid && message.empty(); b++) {
-        L.block_idx = dim3{b, 0, 0};
+    for (unsigned int k = 0; k < grid && message.empty(); k++) {
+        L.block_idx = dim3{reverse ? grid - 1 - k : k, 0, 0};
         message = run_block();
     }
     launch_state = nullptr;

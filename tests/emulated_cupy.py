@@ -22,6 +22,9 @@ HEADER = Path(__file__).with_name("cuda_emulation.h")
 FLAGS = ["-O1", "-std=c++17", "-shared", "-fPIC", "-ffp-contract=off", "-w"]
 _KERNEL_RE = re.compile(r'^extern "C" __global__ void (?:__launch_bounds__\(\d+\) )?'
                         r"(\w+)\(([^)]*)\)", re.MULTILINE)
+# The order in which the threads of a block run between the points where they wait, and the
+# blocks of a launch: "ascending" or "descending" ids
+THREAD_ORDER = "ascending"
 _CTYPES = {"uint64_t": ctypes.c_uint64, "uint32_t": ctypes.c_uint32,
            "int": ctypes.c_int, "unsigned int": ctypes.c_uint}
 
@@ -96,7 +99,10 @@ class RawKernel:
                   for param, a in zip(self.params, args)]
         pointers = (ctypes.c_void_p * len(values))(*[ctypes.addressof(v) for v in values])
         error = ctypes.create_string_buffer(8192)
-        if self.launch(grid[0], block[0], pointers, error, len(error)):
+        if THREAD_ORDER not in ("ascending", "descending"):
+            raise ValueError(f"THREAD_ORDER is {THREAD_ORDER!r}: 'ascending' or 'descending'")
+        if self.launch(grid[0], block[0], pointers, ctypes.c_bool(THREAD_ORDER == "descending"),
+                       error, len(error)):
             raise RuntimeError(f"emulated kernel {self.name}: {error.value.decode()}")
 
 
@@ -116,8 +122,8 @@ class RawModule:
             source += (f"\nstatic void _emu_body_{name}(void* _args) {{ void** _a = (void**)_args; "
                        f"{name}({call}); }}\n"
                        f'extern "C" int _emu_launch_{name}(unsigned int _g, unsigned int _b, '
-                       f"void** _args, char* _e, unsigned long _n) {{ "
-                       f"return _emu::launch(_g, _b, _emu_body_{name}, _args, _e, _n); }}\n")
+                       f"void** _args, bool _r, char* _e, unsigned long _n) {{ "
+                       f"return _emu::launch(_g, _b, _emu_body_{name}, _args, _r, _e, _n); }}\n")
         key = hashlib.sha256((HEADER.read_text() + source).encode()).hexdigest()[:24]
         cache = Path(os.environ.get("EVENTPROP_CACHE_DIR", tempfile.gettempdir())) / "emulated"
         cache.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,15 @@
 """The emulated GPU on which the cuda backend's kernels run where there is no GPU: each of
-CUDA's rules that the generated kernels depend on, on a kernel of its own."""
+CUDA's rules that the generated kernels depend on, on a kernel of its own; and the generated
+kernels of a network and of EventProp free of races between threads."""
+import sys
+
 import numpy as np
 import pytest
 
 import emulated_cupy
+from simulators.base import EventPropNetwork
+
+from test_network_reference import network, simulate_engine
 
 
 def run(body, block, *arrays, grid=1, shared=""):
@@ -64,3 +70,38 @@ def test_a_block_reads_poison_where_it_did_not_write_shared_memory():
     (out,) = run("if (blockIdx.x == 0) s[0] = 7; a[blockIdx.x] = s[0];", 1, np.zeros(2),
                  grid=2, shared="__shared__ int s[1];")
     np.testing.assert_array_equal(out, [7, -1])
+
+
+def threads_ascending_and_descending(simulate, monkeypatch):
+    """What ``simulate()`` returns on the cuda backend of the emulated GPU with the threads
+    (and blocks) run in the order of their ids, and the other way round."""
+    monkeypatch.setitem(sys.modules, "cupy", emulated_cupy)
+    monkeypatch.setenv("EVENTPROP_BACKEND", "cuda")
+    results = []
+    for order in ("ascending", "descending"):
+        monkeypatch.setattr(emulated_cupy, "THREAD_ORDER", order)
+        results.append(simulate())
+    return results
+
+
+def test_the_network_kernels_have_no_races_between_threads(precision, monkeypatch):
+    # the dense recurrence: every sum in the spike order, so that only a race could change it
+    ascending, descending = threads_ascending_and_descending(
+        lambda: simulate_engine(precision, 5, *network(5), recurrence="DENSE"), monkeypatch)
+    for a, d in zip(ascending, descending):
+        np.testing.assert_array_equal(a, d)
+
+
+def test_the_eventprop_kernels_have_no_races_between_threads(monkeypatch):
+    p = dict(NUM_HIDDEN=40, DT_MS=0.5, TRIAL_MS=30.0, N_BATCH=3, PRECISION="double",
+             MODEL_SEED=2, INPUT_HIDDEN_MEAN=1.0, INPUT_HIDDEN_STD=0.5, HIDDEN_OUTPUT_MEAN=1.0,
+             HIDDEN_OUTPUT_STD=0.5, N_MAX_SPIKE=40, RECURRENT=True, TRAIN_TAU=True,
+             HIDDEN_NEURON_TYPE="hetLIF", BACKEND="cuda")
+    rng = np.random.default_rng(1)
+    X = [(rng.uniform(0, 25, 40), rng.integers(0, 6, 40)) for _ in range(3)]
+    ascending, descending = threads_ascending_and_descending(
+        lambda: EventPropNetwork(p, 6, 3).gradients(X, [0, 1, 2]), monkeypatch)
+    assert ascending[0] == descending[0]
+    assert any(np.abs(g).max() > 0 for g in ascending[1].values())
+    for key, g in ascending[1].items():
+        np.testing.assert_array_equal(descending[1][key], g, err_msg=key)
