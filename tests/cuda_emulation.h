@@ -131,13 +131,13 @@ inline void release(Thread& t) {
 inline uint64_t warp_op(Op op, uint32_t mask, uint64_t value, uint64_t arg) {
     Thread& me = self();
     me.state = WARP_OP;
-    if (!(mask >> lane_of(me) & 1u)) {
-        wait();   // a mask without the calling lane: CUDA's behaviour is undefined, stop here
-    }
     me.op = op;
     me.mask = mask;
     me.value = value;
     me.arg = arg;
+    if (!(mask >> lane_of(me) & 1u)) {
+        wait();   // a mask without the calling lane: CUDA's behaviour is undefined, stop here
+    }
     for (unsigned int l = 0; l < 32; l++) {
         if (!(mask >> l & 1u)) continue;
         const Thread& t = lane(me, l);
@@ -239,9 +239,12 @@ inline std::string run_block() {
     for (unsigned int i = 0; i < L.threads.size(); i++) {
         Thread& t = L.threads[i];
         t.idx = dim3{i, 0, 0};
-        t.state = READY;
-        t.sp = fresh_stack(stacks[i].get());
-        L.ready.push_back(i);
+        // the lanes beyond the block's last thread, in its last warp, never run
+        t.state = i < L.block_dim.x ? READY : DONE;
+        if (t.state == READY) {
+            t.sp = fresh_stack(stacks[i].get());
+            L.ready.push_back(i);
+        }
     }
     for (;;) {
         // in order of thread id, as a warp's lanes run together
@@ -301,7 +304,7 @@ inline int launch(unsigned int grid, unsigned int block, void (*kernel)(void*), 
     L.kernel = kernel;
     L.kernel_args = args;
     L.reverse = reverse;
-    L.threads.resize(block);
+    L.threads.resize((block + 31) / 32 * 32);
     while (stacks.size() < block) {
         stacks.emplace_back(new char[STACK_BYTES]);
     }

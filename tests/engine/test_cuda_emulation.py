@@ -65,6 +65,12 @@ def test_a_launch_in_which_no_thread_can_go_on_stops_and_says_who_waits_where():
             "else if (threadIdx.x == 1) a[0] = __ballot_sync(3u, 1);", 32, np.zeros(1))
 
 
+def test_a_mask_without_the_calling_lane_stops_the_launch():
+    with pytest.raises(RuntimeError, match=r"thread 0 \(warp 0, lane 0\) waits at a warp "
+                                           r"intrinsic __ballot_sync with mask 0x00000002$"):
+        run("if (threadIdx.x == 0) a[0] = __ballot_sync(2u, 1);", 32, np.zeros(1))
+
+
 def test_a_block_reads_poison_where_it_did_not_write_shared_memory():
     # block 0 writes the shared word, block 1 only reads it
     (out,) = run("if (blockIdx.x == 0) s[0] = 7; a[blockIdx.x] = s[0];", 1, np.zeros(2),
