@@ -42,20 +42,14 @@ def pytest_generate_tests(metafunc):
                              indirect=True)
 
 
-@pytest.fixture
-def cuda_device(monkeypatch):
-    """CuPy: the real one where it finds a GPU, else the emulated GPU of emulated_cupy."""
-    if not GPU:
-        monkeypatch.setitem(sys.modules, "cupy", emulated_cupy)
-
-
 @pytest.fixture(autouse=True)
 def backend(request, monkeypatch):
     """The backend of every model a test builds without naming one. On the cpu backend the
     views are kept apart from the state (host_copies), so that a test that forgets a
-    push_to_device / pull_from_device fails here as it would on a GPU."""
-    if request.param == "cuda":
-        request.getfixturevalue("cuda_device")
+    push_to_device / pull_from_device fails here as it would on a GPU. Without a GPU, cuda
+    runs on the emulated GPU of emulated_cupy."""
+    if request.param == "cuda" and not GPU:
+        monkeypatch.setitem(sys.modules, "cupy", emulated_cupy)
     monkeypatch.setenv("EVENTPROP_BACKEND", request.param)
     init = CpuBackend.__init__
     monkeypatch.setattr(CpuBackend, "__init__",

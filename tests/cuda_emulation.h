@@ -36,8 +36,6 @@ using namespace std;
 
 #define __global__
 #define __device__
-#define __host__
-#define __forceinline__ inline
 #define __launch_bounds__(...)
 // all of a module's shared arrays in one section, which is poisoned before each block
 #define __shared__ __attribute__((section("emu_shared")))

@@ -25,8 +25,7 @@ _KERNEL_RE = re.compile(r'^extern "C" __global__ void (?:__launch_bounds__\(\d+\
 # The order in which the threads of a block run between the points where they wait, and the
 # blocks of a launch: "ascending" or "descending" ids
 THREAD_ORDER = "ascending"
-_CTYPES = {"uint64_t": ctypes.c_uint64, "uint32_t": ctypes.c_uint32,
-           "int": ctypes.c_int, "unsigned int": ctypes.c_uint}
+_CTYPES = {"uint64_t": ctypes.c_uint64, "uint32_t": ctypes.c_uint32}
 
 
 class CompileException(Exception):
@@ -139,8 +138,6 @@ class RawModule:
                     raise CompileException(out.stderr)
                 os.replace(Path(work) / "m.so", library)
         self.library = ctypes.CDLL(str(library))
-        for name in self.kernels:
-            getattr(self.library, f"_emu_launch_{name}").restype = ctypes.c_int
 
     def get_function(self, name):
         if self.library is None:
@@ -149,5 +146,4 @@ class RawModule:
 
 
 cuda = SimpleNamespace(Device=Device, Stream=Stream,
-                       compiler=SimpleNamespace(CompileException=CompileException),
-                       runtime=SimpleNamespace(getDeviceCount=lambda: 1))
+                       compiler=SimpleNamespace(CompileException=CompileException))

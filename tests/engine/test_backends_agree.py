@@ -11,7 +11,8 @@ from eventprop.engine.backends import cuda_codegen
 
 from test_network_reference import network, simulate_engine
 
-pytestmark = pytest.mark.usefixtures("cuda_device")
+# compares the two backends itself: once, with CuPy or the emulated GPU for cuda
+pytestmark = pytest.mark.parametrize("backend", ["cuda"], indirect=True)
 
 
 @pytest.mark.parametrize("shared_bytes", [cuda_codegen.SHARED_BYTES, 0])

@@ -11,6 +11,9 @@ from simulators.base import EventPropNetwork
 
 from test_network_reference import network, simulate_engine
 
+# nothing here depends on the backend of the other tests: once, with cuda
+pytestmark = pytest.mark.parametrize("backend", ["cuda"], indirect=True)
+
 
 def run(body, block, *arrays, grid=1, shared=""):
     """Runs ``body`` as a kernel of ``grid`` blocks of ``block`` threads on int32 ``arrays``
@@ -81,8 +84,7 @@ def test_a_block_reads_poison_where_it_did_not_write_shared_memory():
 def threads_ascending_and_descending(simulate, monkeypatch):
     """What ``simulate()`` returns on the cuda backend of the emulated GPU with the threads
     (and blocks) run in the order of their ids, and the other way round."""
-    monkeypatch.setitem(sys.modules, "cupy", emulated_cupy)
-    monkeypatch.setenv("EVENTPROP_BACKEND", "cuda")
+    monkeypatch.setitem(sys.modules, "cupy", emulated_cupy)   # also where a GPU is present
     results = []
     for order in ("ascending", "descending"):
         monkeypatch.setattr(emulated_cupy, "THREAD_ORDER", order)

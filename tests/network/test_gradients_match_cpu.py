@@ -10,7 +10,8 @@ import pytest
 import models
 from simulators.base import EventPropNetwork
 
-pytestmark = pytest.mark.usefixtures("cuda_device")
+# compares the two backends itself: once, with CuPy or the emulated GPU for cuda
+pytestmark = pytest.mark.parametrize("backend", ["cuda"], indirect=True)
 
 P = dict(NUM_HIDDEN=8, DT_MS=0.1, TRIAL_MS=20.0, N_BATCH=4, PRECISION="double", MODEL_SEED=5,
          INPUT_HIDDEN_MEAN=1.0, INPUT_HIDDEN_STD=0.5, HIDDEN_OUTPUT_MEAN=1.0,
