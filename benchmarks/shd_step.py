@@ -10,11 +10,13 @@ hidden at T = 500, 1000, 2000, 4000 ms. For each configuration: seconds per trai
 (forward + backward + update; median, min, max of the repeats after one warm-up batch),
 examples per second, synaptic events per second (forward spikes x fan-out plus the same
 backward events), neuron updates per second, where a batch's time goes (the forward and
-backward runs, the custom updates, the host; on the cuda backend each phase waits for the
-GPU before and after it), and memory: the process's peak resident set (``ru_maxrss``, the
+backward runs, the custom updates, and the rest: on the cpu backend the host's own work, on
+the cuda backend the time the GPU waits for the host, each phase timed there by CUDA events
+in the model's stream), and memory: the process's peak resident set (``ru_maxrss``, the
 main figure), its resident set after the imports, the examples and the model build (the
 baseline) and the peak above that baseline; on the cuda backend also the GPU memory in use.
-With ``--epoch``, also the seconds for one SHD-sized epoch (8,156 examples, 255 batches).
+With ``--epoch``, also the seconds for one SHD-sized epoch (8,156 examples, 255 batches),
+where they go by the same phases, and the hidden layer's mean rate over the epoch.
 
 ``ru_maxrss`` is a process-wide high-water mark, so with more than one configuration each one
 runs in a subprocess of its own (this script with that one configuration).
@@ -55,7 +57,8 @@ POOL_BATCHES = 1               # batches of examples the repeats cycle through: 
 #                                spike, for EventProp and BPTT alike) are held once
 BUSY_CORES = 0.25              # other processes' load above which times are flagged
 # Where a batch's time goes: the model's forward and backward runs, its custom updates
-# (softmax, gradient reduction, Adam), and the host (encoding the batch, copies, Python)
+# (softmax, gradient reduction, Adam), and the rest, "host" (encoding the batch, copies,
+# Python; on the cuda backend the part of it the GPU waits for)
 PHASES = ("forward", "backward", "updates", "host")
 
 
@@ -244,23 +247,29 @@ def gpu_sync():
     return cupy.cuda.runtime.deviceSynchronize
 
 
+def cuda_stream(net):
+    """The CUDA stream into which the cuda backend puts the network's work."""
+    return net.model._loaded.stream
+
+
 class PhaseClock:
     """Seconds a model spends in its forward runs (``steps`` steps), its backward runs (any
     other length) and its custom updates, from wrapping its ``run`` and ``custom_update``.
-    On the cpu backend these return when the work is done; cuda launches return at once, so
-    there ``sync`` (waiting for the GPU) runs before and after each, and the host's work no
-    longer overlaps the GPU's."""
+    On the cpu backend these return when the work is done, and the clock reads the host's
+    clock around them. cuda launches return at once: given the model's CUDA ``stream``, the
+    clock records an event into it before and after each, and ``take`` reads the GPU's time
+    between them, so that timing neither waits for the GPU nor keeps the host's work from
+    overlapping the GPU's."""
 
-    def __init__(self, model, steps, sync=lambda: None):
-        self.spent = dict.fromkeys(PHASES[:3], 0.0)
+    def __init__(self, model, steps, stream=None):
+        self.stream = stream
+        self.spans = []        # (phase, start, end): host seconds, or CUDA events
         run, update = model.run, model.custom_update
 
         def timed(phase, call, arg):
-            sync()
-            start = time.perf_counter()
+            start = self._now()
             call(arg)
-            sync()
-            self.spent[phase] += time.perf_counter() - start
+            self.spans.append((phase, start, self._now()))
 
         def timed_run(n):
             timed("forward" if n == steps else "backward", run, n)
@@ -269,9 +278,28 @@ class PhaseClock:
             timed("updates", update, group)
         model.run, model.custom_update = timed_run, timed_update
 
+    def _now(self):
+        """The host's clock, or an event recorded into the stream."""
+        if self.stream is None:
+            return time.perf_counter()
+        import cupy
+        event = cupy.cuda.Event()
+        event.record(self.stream)
+        return event
+
     def take(self):
-        """The seconds spent since the last take, by phase."""
-        spent, self.spent = self.spent, dict.fromkeys(self.spent, 0.0)
+        """The seconds spent since the last take, by phase (on cuda, once the GPU has done
+        that work)."""
+        spent = dict.fromkeys(PHASES[:3], 0.0)
+        if self.stream is None:
+            for phase, start, end in self.spans:
+                spent[phase] += end - start
+        elif self.spans:
+            import cupy
+            self.spans[-1][2].synchronize()
+            for phase, start, end in self.spans:
+                spent[phase] += cupy.cuda.get_elapsed_time(start, end) / 1e3
+        self.spans = []
         return spent
 
 
@@ -310,13 +338,14 @@ def measure(hidden, backend, repeats, pool, labels, trial_ms=T_MS, max_spikes=N_
     base_rss = rss_mb()
     steps = net.trial_steps
     times, events, phases = [], [], []
-    clock = PhaseClock(net.model, steps, gpu_sync() if backend == "cuda" else lambda: None)
+    clock, sync = timing(net, backend)
     most_hidden = hidden_spikes = 0
     for r in range(repeats + 1):
         k = (r * BATCH) % len(pool)
         X, Y = pool[k:k + BATCH], labels[k:k + BATCH]
         start = time.perf_counter()
         spikes = net.train_batch(X, Y).spikes
+        sync()
         elapsed = time.perf_counter() - start
         spent = clock.take()
         n_spk = net.hidden[0].vars["n_spk"]
@@ -352,13 +381,29 @@ def measure(hidden, backend, repeats, pool, labels, trial_ms=T_MS, max_spikes=N_
     return row
 
 
-def epoch(net, pool, labels):
-    """One SHD-sized epoch: 255 training batches, the last one partial."""
+def timing(net, backend):
+    """A PhaseClock on the network's model and a function that waits for its work."""
+    if backend == "cuda":
+        return PhaseClock(net.model, net.trial_steps, cuda_stream(net)), gpu_sync()
+    return PhaseClock(net.model, net.trial_steps), lambda: None
+
+
+def epoch(net, pool, labels, backend):
+    """One SHD-sized epoch: 255 training batches, the last one partial. Its seconds, the
+    seconds of its model work by phase ("host": the rest; on cuda the time the GPU waited
+    for the host), and the hidden layer's mean rate over it, Hz."""
+    clock, sync = timing(net, backend)
+    hidden_spikes = 0
     start = time.perf_counter()
     for k in range(0, SHD_TRAIN_EXAMPLES, BATCH):
         idx = np.arange(k, min(k + BATCH, SHD_TRAIN_EXAMPLES)) % len(pool)
-        net.train_batch([pool[i] for i in idx], labels[idx])
-    return time.perf_counter() - start
+        hidden_spikes += net.train_batch([pool[i] for i in idx], labels[idx]).spikes["hidden0"]
+    sync()
+    seconds = time.perf_counter() - start
+    phases = clock.take()
+    phases["host"] = seconds - sum(phases.values())
+    rate = hidden_spikes / (SHD_TRAIN_EXAMPLES * net.p["NUM_HIDDEN"] * net.p["TRIAL_MS"] / 1e3)
+    return seconds, phases, rate
 
 
 def run_one(hidden, trial_ms, backend="cpu", repeats=5, max_spikes=N_MAX_SPIKE,
@@ -373,7 +418,8 @@ def run_one(hidden, trial_ms, backend="cpu", repeats=5, max_spikes=N_MAX_SPIKE,
         # 255 batches of the pool's 32 examples drive some hidden neurons above 256 spikes
         # in a trial, so the epoch's network has a ring slot for every step: none overflows
         net = network(hidden, backend, trial_ms, round(trial_ms / DT_MS), input_gain)
-        row["epoch_s"] = epoch(net, pool, labels)
+        row["epoch_s"], row["epoch_phases_s"], row["epoch_hidden_rate_hz"] = epoch(
+            net, pool, labels, backend)
     return row
 
 
@@ -416,7 +462,9 @@ def table_row(row):
             f"{'-' if row['gpu_memory_mb'] is None else format(row['gpu_memory_mb'], '.0f')} | "
             f"{phases_text(row)} | {load_text(row)} |")
     if "epoch_s" in row:
-        line += f" epoch of {SHD_TRAIN_EXAMPLES} examples: {row['epoch_s']:.2f} s"
+        phases = " / ".join(f"{row['epoch_phases_s'][name]:.2f}" for name in PHASES)
+        line += (f" epoch of {SHD_TRAIN_EXAMPLES} examples: {row['epoch_s']:.2f} s "
+                 f"(s: {phases}; hidden {row['epoch_hidden_rate_hz']:.2g} Hz)")
     return line
 
 

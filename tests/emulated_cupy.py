@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -58,6 +59,21 @@ class Stream:
 
     def synchronize(self):
         pass
+
+
+class Event:
+    """Kernels run when they are launched, so an event is done when it is recorded."""
+
+    def record(self, stream=None):
+        self.time = time.perf_counter()
+
+    def synchronize(self):
+        pass
+
+
+def get_elapsed_time(start, end):
+    """Milliseconds from event ``start`` to event ``end``."""
+    return 1e3 * (end.time - start.time)
 
 
 class ndarray:
@@ -145,5 +161,7 @@ class RawModule:
         return RawKernel(self.library, name, self.kernels[name])
 
 
-cuda = SimpleNamespace(Device=Device, Stream=Stream,
+cuda = SimpleNamespace(Device=Device, Stream=Stream, Event=Event,
+                       get_elapsed_time=get_elapsed_time,
+                       runtime=SimpleNamespace(deviceSynchronize=lambda: None),
                        compiler=SimpleNamespace(CompileException=CompileException))

@@ -71,6 +71,22 @@ def test_phase_clock_times_forward_and_backward_runs_and_updates_apart(monkeypat
     assert clock.take() == {"forward": 0.0, "backward": 0.0, "updates": 0.0}
 
 
+@pytest.mark.parametrize("backend", ["cpu", "cuda"], indirect=True)
+def test_epoch_splits_its_time_into_the_phases(backend, monkeypatch):
+    # 70 examples: two full batches and a partial one, of a small network of the benchmark's
+    monkeypatch.setattr(shd_step, "SHD_TRAIN_EXAMPLES", 70)
+    pool, labels = shd_step.example_pool(trial_ms=20.0)
+    net = shd_step.network(4, backend, trial_ms=20.0, input_gain=40.0)
+    seconds, phases, rate = shd_step.epoch(net, pool, labels, backend)
+    assert set(phases) == set(shd_step.PHASES)
+    assert all(phases[name] > 0 for name in ("forward", "backward", "updates"))
+    assert phases["host"] >= 0
+    assert sum(phases.values()) == pytest.approx(seconds)
+    # the rate comes from the batches' hidden spike counts, over 70 examples of 20 ms
+    assert rate > 0
+    assert rate == pytest.approx(net.epoch_spikes["hidden0"].sum() / (70 * 4 * 0.02))
+
+
 def test_data_benchmark_loads_and_augments_the_file_it_writes(tmp_path):
     subprocess.run([sys.executable, os.path.join(os.path.dirname(shd_step.__file__),
                                                  "shd_data.py"),
