@@ -1,6 +1,6 @@
-"""The part of CuPy that the cuda backend uses, over an emulated GPU: the tests put this module
-in place of ``cupy`` where no GPU is present, so that the cuda backend's generated kernels run
-(and are checked against the cpu backend) on every machine.
+"""The part of CuPy that the cuda backend and the step benchmark's clock use, over an emulated
+GPU: the tests put this module in place of ``cupy`` where no GPU is present, so that the cuda
+backend's generated kernels run (and are checked against the cpu backend) on every machine.
 
 A module's CUDA source is compiled by the host C++ compiler with ``cuda_emulation.h`` (CUDA's
 threads, barriers and warp intrinsics on the CPU) included first, into a shared library
