@@ -167,20 +167,24 @@ class Generator:
                 lines.append(f"const {c} {name} = {self.a(egp.key)}[0];")
         return lines
 
-    def bind_arrays(self, table, used, element):
-        """References to the element ``element`` of the variables in ``table`` (name ->
-        variable) or of the variables that references point at (name -> (decl, target))."""
-        lines = []
+    @staticmethod
+    def table_arrays(table, used):
+        """(name, array, read_only) of the variables in ``table`` (name -> variable) or of
+        the variables that references point at (name -> (decl, target)) that ``used`` names."""
         for name, entry in table.items():
             if name not in used:
                 continue
             if isinstance(entry, tuple):
                 decl, array = entry
-                read_only = decl.access == VarAccessMode.READ_ONLY
+                yield name, array, decl.access == VarAccessMode.READ_ONLY
             else:
-                array, read_only = entry, entry.read_only
-            lines.append(self.bind_var(name, array, element, read_only))
-        return lines
+                yield name, entry, entry.read_only
+
+    def bind_arrays(self, table, used, element):
+        """References to the element ``element`` of the variables in ``table`` that ``used``
+        names (see table_arrays)."""
+        return [self.bind_var(name, array, element, read_only)
+                for name, array, read_only in self.table_arrays(table, used)]
 
     def bind(self, group, snippet, params, egps, used, arrays=(), dyn_prefix=""):
         """Everything a code string of ``group`` uses: parameters, derived parameters,
@@ -482,10 +486,12 @@ class Generator:
     ADD_TO_PRE = "_outPre[id_pre] += ({0})"
     ADD_TO_PRE_SUM = "_pre += ({0})"
 
-    def synapse_body(self, sg, field, add_to_post=None, add_to_pre=None):
+    def synapse_body(self, sg, field, add_to_post=None, add_to_pre=None, bound=frozenset()):
+        """The code ``field`` of group ``sg`` for one synapse, with its names bound (but those
+        in ``bound``, which the caller has bound before)."""
         wu = sg.wu_model
         code = getattr(wu, field)
-        L = self.bind(sg, wu, sg.params, sg.extra_global_params, used_names(code),
+        L = self.bind(sg, wu, sg.params, sg.extra_global_params, used_names(code) - bound,
                       [(sg.vars, "_syn"), (sg.pre_vars, "id_pre"), (sg.post_vars, "id_post"),
                        (sg.pre_var_refs, "id_pre"), (sg.post_var_refs, "id_post")])
         L.append(self.user_code(wu, field, code, {

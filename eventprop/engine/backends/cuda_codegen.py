@@ -309,14 +309,15 @@ class CudaGenerator(Generator):
             L.append(f"const uint32_t* const _s = {ids};")
             L.append("if (_n > 0)")   # a step without spikes loads and stores no sums
             add_to_post, before, after = self.post_input(sg, field)
-            body = self.synapse_body(sg, field, add_to_post)
+            post_values, bound = self.post_values(sg, field) if dense else ([], frozenset())
+            body = self.synapse_body(sg, field, add_to_post, bound=bound)
             # Spike and event code of one synapse in one step draw from different streams
             rng = (self.rng_declaration(self.sg_rng[sg.name], f"_syn * 3 + {kind}")
                    if sg.name in self.sg_rng else "")
             if dense:
                 L.append(f"for (unsigned int id_post = _t; id_post < {npost}; "
                          "id_post += blockDim.x) {")
-                L += before
+                L += before + post_values
                 L.append("for (uint32_t _k = 0; _k < _n; _k++) {")
                 L.append("const unsigned int id_pre = _s[_k];")
                 L.append(f"const size_t _syn = (size_t)id_pre * {npost} + id_post;")
@@ -337,13 +338,15 @@ class CudaGenerator(Generator):
             L.append("}}")
         if wu.synapse_dynamics_code:
             add_to_post, before, after = self.post_input(sg, "synapse_dynamics_code")
-            body = self.synapse_body(sg, "synapse_dynamics_code", add_to_post)
+            post_values, bound = (self.post_values(sg, "synapse_dynamics_code") if dense
+                                  else ([], frozenset()))
+            body = self.synapse_body(sg, "synapse_dynamics_code", add_to_post, bound=bound)
             rng = (self.rng_declaration(self.sg_rng[sg.name], "_syn * 3 + 2")
                    if sg.name in self.sg_rng else "")
             if dense:
                 L.append(f"for (unsigned int id_post = _t; id_post < {npost}; "
                          "id_post += blockDim.x) {")
-                L += before
+                L += before + post_values
                 L.append(f"for (unsigned int id_pre = 0; id_pre < {npre}; id_pre++) {{")
                 L.append(f"const size_t _syn = (size_t)id_pre * {npost} + id_post;")
             else:
@@ -376,6 +379,24 @@ class CudaGenerator(Generator):
             return self.ADD_TO_POST_SUM, [], []
         return (self.ADD_TO_POST_SUM, ["scalar _inPost = _outPost[id_post];"],
                 ["_outPost[id_post] = _inPost;"])
+
+    def post_values(self, sg, field):
+        """(lines, names): copies of the read-only postsynaptic variables that code ``field``
+        of dense group ``sg`` uses, made before its loop over a step's spikes (or over the
+        presynaptic neurons). A thread's postsynaptic neuron is the same in every iteration,
+        and nothing writes these variables in the synapse phase, so one load serves them all
+        (references would be loaded again after each store of the code, which the compiler
+        cannot tell apart from them)."""
+        used = used_names(getattr(sg.wu_model, field))
+        lines, names = [], set()
+        for table in (sg.post_vars, sg.post_var_refs):
+            for name, array, read_only in self.table_arrays(table, used):
+                if read_only:
+                    c = ctype(array.type, self.prec)
+                    index = self.index(array.dims, self.storage(array), "id_post")
+                    lines.append(f"const {c} {name} = {self.a(array.key)}[{index}];")
+                    names.add(name)
+        return lines, frozenset(names)
 
     # -- custom updates -----------------------------------------------------
     def custom_update_block(self, cu):
