@@ -308,8 +308,7 @@ class CudaGenerator(Generator):
             L.append(f"{{ const uint32_t _n = {count};")
             L.append(f"const uint32_t* const _s = {ids};")
             L.append("if (_n > 0)")   # a step without spikes loads and stores no sums
-            add_to_post, before, after = self.post_input(sg, field)
-            post_values, bound = self.post_values(sg, field) if dense else ([], frozenset())
+            add_to_post, before, after, bound = self.post_input(sg, field)
             body = self.synapse_body(sg, field, add_to_post, bound=bound)
             # Spike and event code of one synapse in one step draw from different streams
             rng = (self.rng_declaration(self.sg_rng[sg.name], f"_syn * 3 + {kind}")
@@ -317,7 +316,7 @@ class CudaGenerator(Generator):
             if dense:
                 L.append(f"for (unsigned int id_post = _t; id_post < {npost}; "
                          "id_post += blockDim.x) {")
-                L += before + post_values
+                L += before
                 L.append("for (uint32_t _k = 0; _k < _n; _k++) {")
                 L.append("const unsigned int id_pre = _s[_k];")
                 L.append(f"const size_t _syn = (size_t)id_pre * {npost} + id_post;")
@@ -337,16 +336,14 @@ class CudaGenerator(Generator):
             L += after
             L.append("}}")
         if wu.synapse_dynamics_code:
-            add_to_post, before, after = self.post_input(sg, "synapse_dynamics_code")
-            post_values, bound = (self.post_values(sg, "synapse_dynamics_code") if dense
-                                  else ([], frozenset()))
+            add_to_post, before, after, bound = self.post_input(sg, "synapse_dynamics_code")
             body = self.synapse_body(sg, "synapse_dynamics_code", add_to_post, bound=bound)
             rng = (self.rng_declaration(self.sg_rng[sg.name], "_syn * 3 + 2")
                    if sg.name in self.sg_rng else "")
             if dense:
                 L.append(f"for (unsigned int id_post = _t; id_post < {npost}; "
                          "id_post += blockDim.x) {")
-                L += before + post_values
+                L += before
                 L.append(f"for (unsigned int id_pre = 0; id_pre < {npre}; id_pre++) {{")
                 L.append(f"const size_t _syn = (size_t)id_pre * {npost} + id_post;")
             else:
@@ -367,36 +364,31 @@ class CudaGenerator(Generator):
         return "\n".join(L)
 
     def post_input(self, sg, field):
-        """How the loop of code ``field`` over group ``sg`` adds to the postsynaptic input:
-        (addToPost's template, lines before the loop over a neuron's synapses, lines after).
-        A thread owns whole postsynaptic neurons of a dense group, so it sums their input in
-        a register (as GeNN's linSyn) and stores it once, after the loop: the cpu backend's
-        additions in its order, and no store inside the loop to hold up the loads of the
-        next synapses. Sparse groups add atomically."""
+        """How the loop of code ``field`` over group ``sg`` meets its postsynaptic neuron:
+        (addToPost's template, lines before the loop over a neuron's synapses, lines after,
+        the names those lines bind). A thread owns whole postsynaptic neurons of a dense
+        group, so it sums their input in a register (as GeNN's linSyn) and stores it once,
+        after the loop: the cpu backend's additions in its order, and no store inside the loop
+        to hold up the loads of the next synapses. It also copies the read-only postsynaptic
+        variables the code uses before the loop: nothing writes them in the synapse phase, so
+        one load serves every iteration (references would be loaded again after each store of
+        the code, which the compiler cannot tell apart from them). Sparse groups add
+        atomically."""
         if sg.matrix_type != SynapseMatrixType.DENSE:
-            return self.ATOMIC_ADD_TO_POST, [], []
-        if "addToPost" not in used_names(getattr(sg.wu_model, field)):
-            return self.ADD_TO_POST_SUM, [], []
-        return (self.ADD_TO_POST_SUM, ["scalar _inPost = _outPost[id_post];"],
-                ["_outPost[id_post] = _inPost;"])
-
-    def post_values(self, sg, field):
-        """(lines, names): copies of the read-only postsynaptic variables that code ``field``
-        of dense group ``sg`` uses, made before its loop over a step's spikes (or over the
-        presynaptic neurons). A thread's postsynaptic neuron is the same in every iteration,
-        and nothing writes these variables in the synapse phase, so one load serves them all
-        (references would be loaded again after each store of the code, which the compiler
-        cannot tell apart from them)."""
+            return self.ATOMIC_ADD_TO_POST, [], [], frozenset()
         used = used_names(getattr(sg.wu_model, field))
-        lines, names = [], set()
+        before, after, names = [], [], set()
+        if "addToPost" in used:
+            before.append("scalar _inPost = _outPost[id_post];")
+            after.append("_outPost[id_post] = _inPost;")
         for table in (sg.post_vars, sg.post_var_refs):
             for name, array, read_only in self.table_arrays(table, used):
                 if read_only:
                     c = ctype(array.type, self.prec)
                     index = self.index(array.dims, self.storage(array), "id_post")
-                    lines.append(f"const {c} {name} = {self.a(array.key)}[{index}];")
+                    before.append(f"const {c} {name} = {self.a(array.key)}[{index}];")
                     names.add(name)
-        return lines, frozenset(names)
+        return self.ADD_TO_POST_SUM, before, after, frozenset(names)
 
     # -- custom updates -----------------------------------------------------
     def custom_update_block(self, cu):
