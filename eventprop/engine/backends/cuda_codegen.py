@@ -191,7 +191,12 @@ class CudaGenerator(Generator):
         k = self.list_index[key]
         if self.shared:
             return f"(_ids + {self.id_offsets[k]})", f"_counts[{k}]"
-        _, cnt, n = self.lists[k]
+        return self.device_list(k)
+
+    def device_list(self, k):
+        """Pointer to list ``k`` of this batch instance in device memory, and its count: the
+        state that the next run and the host read."""
+        key, cnt, n = self.lists[k]
         return f"({self.a(key)} + (size_t)_b * {n})", f"{self.a(cnt)}[_b]"
 
     def rng_declaration(self, stream, element):
@@ -267,21 +272,23 @@ class CudaGenerator(Generator):
     def compaction(self):
         """Spike and event lists from the flag words, one list per warp."""
         L = []
-        for k, (key, cnt, n) in enumerate(self.lists):
+        for k, (key, _, n) in enumerate(self.lists):
             ids, count = self.id_list(key)
-            state = f"{self.a(key)} + (size_t)_b * {n}, {self.a(cnt)} + _b"
+            state, state_count = self.device_list(k)
             L.append(f"if (threadIdx.x / 32 == {k} % (blockDim.x / 32)) "
-                     f"_compact({self.flags(key)}, {n}, {ids}, &{count}, {state});")
+                     f"_compact({self.flags(key)}, {n}, {ids}, &{count}, {state}, "
+                     f"&{state_count});")
         return L
 
     def load_lists(self):
         """The lists of the step before a run, from device memory into shared memory."""
         L = []
-        for key, cnt, n in self.lists:
+        for k, (key, _, _) in enumerate(self.lists):
             ids, count = self.id_list(key)
-            L.append(f"{{ const uint32_t _n = {self.a(cnt)}[_b];")
+            state, state_count = self.device_list(k)
+            L.append(f"{{ const uint32_t _n = {state_count};")
             L.append(f"for (uint32_t _i = threadIdx.x; _i < _n; _i += blockDim.x) "
-                     f"{ids}[_i] = {self.a(key)}[(size_t)_b * {n} + _i];")
+                     f"{ids}[_i] = {state}[_i];")
             L.append(f"if (threadIdx.x == 0) {count} = _n; }}")
         return L
 
